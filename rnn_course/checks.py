@@ -1,0 +1,409 @@
+"""Checks that test cells call: each failure says what is wrong, where, and the likely cause.
+
+A failing check raises ``CheckFailure`` (an ``AssertionError``) whose message names the output,
+the position (with shape letters: N batch, T time, D input, H hidden, V vocabulary), the
+expected and received numbers, and a hint where a mistake is typical. A wrong *type* from the
+student (None, a list, a string, the wrong shape, NaN) fails a check the same way; it never
+crashes the grader. Bad arguments from the *test author* raise ``TypeError``/``ValueError``.
+
+Example:
+    h = checks.call(rnn_forward, x, h0, params, name="rnn_forward")
+    checks.check_close(h, expected, name="h", dims="NTH")
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "CheckFailure",
+    "call",
+    "check_array",
+    "check_shape",
+    "check_finite",
+    "check_close",
+    "check_probabilities",
+    "check_tuple",
+    "check_keys",
+    "check_scalar",
+    "check_int",
+    "check_raises",
+]
+
+_PRECISION = 6
+
+
+class CheckFailure(AssertionError):
+    """A student's answer is wrong; the message explains what and where."""
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    if hint:
+        message = f"{message}\nHint: {hint}"
+    raise CheckFailure(message)
+
+
+def _fmt(value) -> str:
+    return np.array2string(
+        np.asarray(value), precision=_PRECISION, suppress_small=False, threshold=8, edgeitems=2
+    )
+
+
+def _where(index: Sequence[int], dims: str | None) -> str:
+    if not index:
+        return "[]"
+    if dims and len(dims) == len(index):
+        return "[" + ", ".join(f"{d}={i}" for d, i in zip(dims, index)) + "]"
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def _check_dims(dims: str | None, ndim: int, argument: str = "dims") -> None:
+    if dims is not None and (not isinstance(dims, str) or len(dims) != ndim):
+        raise ValueError(
+            f"{argument} must be a string of {ndim} shape letters (e.g. 'NTH'); received: {dims!r}"
+        )
+
+
+def call(fn: Callable, *args, name: str | None = None, **kwargs):
+    """Call a student's function; turn "not implemented" and crashes into a clear failure.
+
+    Args:
+        fn: the student's function.
+        *args, **kwargs: passed on. Arrays are copied first, so an in-place edit by the
+            student cannot change the test's inputs.
+        name: how to call the function in messages (default: ``fn.__name__``).
+
+    Returns:
+        whatever ``fn`` returns.
+    """
+    if not callable(fn):
+        _fail(f"{name or 'the answer'} must be a function; received: {type(fn).__name__}")
+    label = name or getattr(fn, "__name__", "the function")
+    args = tuple(_copy(a) for a in args)
+    kwargs = {k: _copy(v) for k, v in kwargs.items()}
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{label} is not implemented yet: replace `raise NotImplementedError()` "
+            "with your code."
+        ) from None
+    except CheckFailure:
+        raise
+    except Exception as exc:
+        raise CheckFailure(
+            f"{label}(...) raised {type(exc).__name__}: {exc}\n"
+            "The traceback above points at the line in your code."
+        ) from exc
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def check_array(received, name: str, dtype_kind: str = "fc") -> np.ndarray:
+    """Check that ``received`` is a numeric array (numpy, or a framework tensor); return it.
+
+    Args:
+        received: the student's value.
+        name: the output's name for messages, e.g. "h_next".
+        dtype_kind: allowed numpy dtype kinds ("f" float, "c" complex, "i"/"u" integer,
+            "b" bool).
+
+    Returns:
+        ``received`` as a numpy array.
+    """
+    if received is None:
+        _fail(
+            f"{name} is None.",
+            "did your function reach a `return` statement, and does it return this value?",
+        )
+    if isinstance(received, (list, tuple)):
+        _fail(
+            f"{name} is a {type(received).__name__} of length {len(received)}; expected a numpy "
+            "array.",
+            "build the result with numpy operations, or convert it with np.array(...) / "
+            "np.stack(...).",
+        )
+    if isinstance(received, (str, bytes, dict, set)):
+        _fail(f"{name} is a {type(received).__name__}; expected a numpy array.")
+    if hasattr(received, "numpy") and not isinstance(received, np.ndarray):
+        try:
+            received = received.numpy()  # TensorFlow / PyTorch tensors
+        except Exception:
+            pass
+    try:
+        array = np.asarray(received)
+    except Exception as exc:
+        _fail(f"{name} cannot be read as a numpy array ({type(exc).__name__}: {exc}).")
+    if array.dtype.kind not in dtype_kind:
+        kinds = {"f": "float", "c": "complex", "i": "int", "u": "unsigned int", "b": "bool"}
+        wanted = " or ".join(kinds.get(k, k) for k in dtype_kind)
+        _fail(f"{name} has dtype {array.dtype}; expected a {wanted} array.")
+    return array
+
+
+def check_shape(received, shape: Sequence[int], name: str, dims: str | None = None) -> np.ndarray:
+    """Check an array's shape; return it as a numpy array.
+
+    Args:
+        received: the student's value.
+        shape: expected shape, e.g. ``(N, T, H)`` as numbers.
+        name: the output's name for messages.
+        dims: the shape letters, e.g. "NTH", used in the message.
+    """
+    shape = tuple(int(s) for s in shape)
+    _check_dims(dims, len(shape))
+    array = check_array(received, name)
+    if array.shape == shape:
+        return array
+    want = f"({', '.join(dims)}) = {shape}" if dims else str(shape)
+    hint = None
+    if array.ndim == len(shape) and sorted(array.shape) == sorted(shape):
+        hint = "the same sizes in another order: a transpose, or stacking along the wrong axis?"
+    elif array.size == int(np.prod(shape)):
+        hint = "the right number of values in the wrong layout: a reshape or a missing axis?"
+    elif array.ndim == len(shape) - 1 and array.shape == shape[1:]:
+        hint = "the batch axis is missing: did you keep only one example?"
+    elif array.ndim == len(shape) + 1 and array.shape[1:] == shape:
+        hint = "one axis too many at the front."
+    _fail(f"{name} must have shape {want}; received {array.shape}.", hint)
+
+
+def check_finite(received, name: str, dims: str | None = None) -> np.ndarray:
+    """Check that an array has no NaN or infinity; return it."""
+    array = check_array(received, name)
+    _check_dims(dims, array.ndim)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        _fail(
+            f"{name} has {int(bad.sum())} non-finite value(s) (NaN or inf); the first at "
+            f"{_where(first, dims)} is {array[first]}.",
+            "an overflow (exp of a large number?), a division by zero, or an uninitialised "
+            "array (np.empty)?",
+        )
+    return array
+
+
+def check_close(
+    received,
+    expected,
+    name: str,
+    dims: str | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    hint: str | None = None,
+) -> np.ndarray:
+    """Check type, shape, finiteness and values of an array against the expected one.
+
+    On a mismatch the message gives how many entries are wrong, the first and the worst with
+    expected and received values, the first wrong time step when ``dims`` has a "T", and a
+    diagnosis of typical slips (sign, transpose, a constant offset).
+
+    Args:
+        received: the student's value.
+        expected: the reference array (from an oracle or fixed values).
+        name: the output's name for messages, e.g. "h".
+        dims: shape letters of the array, e.g. "NTH".
+        rtol, atol: tolerances as in ``np.allclose``.
+        hint: the likely cause to print when the values differ.
+
+    Returns:
+        ``received`` as a numpy array.
+    """
+    expected = np.asarray(expected)
+    _check_dims(dims, expected.ndim)
+    array = check_shape(received, expected.shape, name, dims)
+    array = check_finite(array, name, dims)
+    close = np.isclose(array, expected, rtol=rtol, atol=atol)
+    if close.all():
+        return array
+    err = np.abs(array.astype(np.float64) - expected)
+    wrong = np.argwhere(~close)
+    first = tuple(int(i) for i in wrong[0])
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(close, -1.0, err)), err.shape))
+    lines = [
+        f"{name}: {len(wrong)} of {expected.size} values differ from the expected ones "
+        f"(rtol={rtol:g}, atol={atol:g}).",
+        f"  first at {_where(first, dims)}: expected {expected[first]:.{_PRECISION}g}, "
+        f"received {array[first]:.{_PRECISION}g}",
+    ]
+    if worst != first:
+        lines.append(
+            f"  worst at {_where(worst, dims)}: expected {expected[worst]:.{_PRECISION}g}, "
+            f"received {array[worst]:.{_PRECISION}g} (error {err[worst]:.3g})"
+        )
+    if dims and "T" in dims and expected.shape[dims.index("T")] > 1:
+        axis = dims.index("T")
+        other = tuple(i for i in range(expected.ndim) if i != axis)
+        ok_t = close.all(axis=other) if other else close
+        bad_t = int(np.argmin(ok_t))
+        if bad_t > 0:
+            lines.append(f"  time steps t=0..{bad_t - 1} are right; t={bad_t} is the first wrong one.")
+        else:
+            lines.append("  already the first time step t=0 is wrong.")
+    diagnosis = _diagnose(array, expected, rtol, atol)
+    if diagnosis:
+        lines.append(f"  {diagnosis}")
+    _fail("\n".join(lines), hint)
+
+
+def _diagnose(received: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
+    """Name a typical slip when the received array is a simple transform of the expected."""
+
+    def near(a, b):
+        return a.shape == b.shape and np.allclose(a, b, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8))
+
+    if near(received, -expected):
+        return "received = -expected everywhere: a sign is flipped."
+    if received.ndim == 2 and received.shape[0] == received.shape[1] and near(received, expected.T):
+        return "received = expected transposed."
+    if expected.size > 1:
+        offset = received - expected
+        if np.ptp(offset) < 1e-9 + 1e-6 * np.abs(expected).max():
+            return f"received = expected + {offset.flat[0]:.4g} everywhere: a constant offset."
+        mask = np.abs(expected) > 1e-12
+        if mask.any():
+            ratio = received[mask] / expected[mask]
+            if np.ptp(ratio) < 1e-6 and not np.isclose(ratio[0], 1.0):
+                return f"received = {ratio[0]:.4g} × expected everywhere: a scale factor."
+    return None
+
+
+def check_probabilities(received, name: str, axis: int = -1, dims: str | None = None, atol=1e-6):
+    """Check that an array holds probability distributions along ``axis``; return it.
+
+    Args:
+        received: the student's value.
+        name: the output's name for messages.
+        axis: the axis that must sum to 1 (the vocabulary axis V).
+        dims: shape letters, e.g. "NTV".
+        atol: tolerance on the sums.
+    """
+    array = check_finite(received, name, dims)
+    if (array < -atol).any():
+        first = tuple(int(i) for i in np.argwhere(array < -atol)[0])
+        _fail(f"{name} has a negative probability {array[first]:.4g} at {_where(first, dims)}.")
+    sums = array.sum(axis=axis)
+    bad = np.argwhere(np.abs(sums - 1.0) > atol)
+    if len(bad):
+        where = tuple(int(i) for i in bad[0])
+        letters = None
+        if dims:
+            ax = axis % array.ndim
+            letters = dims[:ax] + dims[ax + 1 :]
+        _fail(
+            f"{name} must sum to 1 along axis {axis}"
+            + (f" ({dims[axis % array.ndim]})" if dims else "")
+            + f"; the sum at {_where(where, letters)} is {sums[where]:.6g}.",
+            "normalise over the last axis, e.g. e / e.sum(axis=-1, keepdims=True).",
+        )
+    return array
+
+
+def check_tuple(result, names: Sequence[str], function: str):
+    """Check that a function returned a tuple with one item per name; return the tuple.
+
+    Example:
+        h_next, cache = checks.check_tuple(out, ("h_next", "cache"), "rnn_cell_forward")
+    """
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a sequence of strings; received: {names!r}")
+    want = f"({', '.join(names)})"
+    if result is None:
+        _fail(f"{function} returned None; it must return {want}.", "is a `return` missing?")
+    if not isinstance(result, tuple):
+        _fail(
+            f"{function} must return a tuple {want}; received a {type(result).__name__}.",
+            f"write `return {', '.join(names)}`.",
+        )
+    if len(result) != len(names):
+        _fail(f"{function} must return {len(names)} values {want}; received {len(result)}.")
+    return result
+
+
+def check_keys(received, keys: Sequence[str], name: str) -> dict:
+    """Check that a dict has exactly the given keys; return it."""
+    if not isinstance(received, dict):
+        _fail(f"{name} must be a dict with keys {sorted(keys)}; received: {type(received).__name__}.")
+    missing = sorted(set(keys) - set(received))
+    extra = sorted(set(received) - set(keys))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing}")
+        if extra:
+            parts.append(f"unexpected {extra}")
+        _fail(f"{name} must have keys {sorted(keys)}: " + ", ".join(parts) + ".")
+    return received
+
+
+def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol: float = 1e-8, hint=None):
+    """Check a real number (a Python or numpy scalar, or a 0-d array); return it as float."""
+    if received is None:
+        _fail(f"{name} is None.", "is a `return` missing?")
+    if isinstance(received, (bool, np.bool_)) or not (
+        isinstance(received, numbers.Real) or (isinstance(received, np.ndarray) and received.ndim == 0)
+    ):
+        _fail(f"{name} must be a number; received a {type(received).__name__}: {_fmt(received)}.")
+    value = float(received)
+    if not np.isfinite(value):
+        _fail(f"{name} is {value}; expected {expected:.{_PRECISION}g}.")
+    if not np.isclose(value, expected, rtol=rtol, atol=atol):
+        _fail(f"{name} is {value:.{_PRECISION}g}; expected {expected:.{_PRECISION}g}.", hint)
+    return value
+
+
+def check_int(received, expected: int, name: str, hint: str | None = None) -> int:
+    """Check an exact integer answer (a Python or numpy int); return it."""
+    if isinstance(received, (bool, np.bool_)) or not isinstance(received, numbers.Integral):
+        if isinstance(received, float) and float(received).is_integer():
+            _fail(f"{name} must be an int; received the float {received}.", "use // or int(...).")
+        _fail(f"{name} must be an int; received a {type(received).__name__}: {received!r}.")
+    if int(received) != int(expected):
+        _fail(f"{name} is {int(received)}; expected {int(expected)}.", hint)
+    return int(received)
+
+
+def check_raises(
+    fn: Callable,
+    *args,
+    exception: type[BaseException] | tuple = ValueError,
+    mentions: Sequence[str] = (),
+    name: str | None = None,
+    **kwargs,
+) -> BaseException:
+    """Check that ``fn(*args, **kwargs)`` raises ``exception`` whose message mentions words.
+
+    Returns:
+        the raised exception.
+    """
+    label = name or getattr(fn, "__name__", "the function")
+    try:
+        fn(*args, **kwargs)
+    except NotImplementedError:
+        _fail(f"{label} is not implemented yet: replace `raise NotImplementedError()` with your code.")
+    except exception as exc:
+        text = str(exc)
+        missing = [m for m in mentions if m.lower() not in text.lower()]
+        if missing:
+            _fail(
+                f"{label} raised {type(exc).__name__} as it should, but its message "
+                f"{text!r} does not mention {missing}."
+            )
+        return exc
+    except Exception as exc:
+        wanted = getattr(exception, "__name__", str(exception))
+        _fail(f"{label} raised {type(exc).__name__}: {exc}; expected {wanted}.")
+    wanted = getattr(exception, "__name__", str(exception))
+    _fail(f"{label} returned without raising; expected {wanted} for this input.")

@@ -1,0 +1,230 @@
+"""The nbgrader pipeline in a scratch course directory: release, validate, submit, autograde.
+
+Instructor-side support code (it reads ``solutions/`` at run time and holds no answers). Every
+step runs the real ``nbgrader`` command line, with the repository's ``nbgrader_config.py``, in a
+course directory of its own with its own SQLite gradebook, so nothing here touches the
+repository's ``notebooks/`` unless asked to (``publish_release``).
+
+Example:
+    course = Course.create("build/demo/course")
+    course.generate("01_rnn_forward")
+    course.validate(course.source("01_rnn_forward")).passed
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+CHAPTER_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The repository root: the first folder upwards holding nbgrader_config.py and solutions/."""
+    candidates = [Path(start or Path.cwd()).resolve(), Path(__file__).resolve().parent]
+    for first in candidates:
+        for folder in (first, *first.parents):
+            if (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir():
+                return folder
+    raise FileNotFoundError(
+        "no rnn-course repository found (a folder with nbgrader_config.py and solutions/) "
+        f"above {candidates[0]}"
+    )
+
+
+def chapters(repo: Path | None = None) -> list[str]:
+    """Chapter names (``NN_snake_case``) that have a source notebook in ``solutions/``, sorted."""
+    solutions = (repo or repo_root()) / "solutions"
+    return sorted(
+        d.name for d in solutions.iterdir()
+        if d.is_dir() and CHAPTER_RE.match(d.name) and (d / f"{d.name}.ipynb").is_file()
+    )
+
+
+def kernel_env() -> dict:
+    """Environment for nbgrader and the kernels it starts: quiet TensorFlow, headless plots."""
+    env = dict(os.environ)
+    # nbgrader shells out to `alembic` (the gradebook's migrations) by name: the environment's
+    # bin/ must come first on PATH even when nobody activated the virtual environment.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # Kernels pick the inline backend themselves; an inherited MPLBACKEND=Agg would hide figures.
+    env.pop("MPLBACKEND", None)
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+@dataclasses.dataclass
+class Validation:
+    """What ``nbgrader validate`` said about one notebook."""
+
+    passed: bool
+    output: str
+
+
+@dataclasses.dataclass
+class Score:
+    """One student's grade on one chapter, from the gradebook.
+
+    ``auto``/``auto_max`` cover the autograded test cells; ``manual_max`` the written answers
+    an instructor grades by hand (``manual`` is None until someone has).
+    """
+
+    student: str
+    chapter: str
+    auto: float
+    auto_max: float
+    manual: float | None
+    manual_max: float
+    cells: dict
+
+    @property
+    def total(self) -> float:
+        return self.auto + (self.manual or 0.0)
+
+    @property
+    def total_max(self) -> float:
+        return self.auto_max + self.manual_max
+
+
+class Course:
+    """A scratch nbgrader course directory built from the repository's solutions/."""
+
+    def __init__(self, root: Path, repo: Path | None = None):
+        self.root = Path(root).resolve()
+        self.repo = Path(repo).resolve() if repo else repo_root()
+
+    @classmethod
+    def create(cls, root, repo: Path | None = None, fresh: bool = True) -> "Course":
+        """Make the course directory: the repo's nbgrader_config.py and a copy of solutions/."""
+        course = cls(root, repo)
+        if fresh and course.root.exists():
+            shutil.rmtree(course.root)
+        course.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(course.repo / "nbgrader_config.py", course.root / "nbgrader_config.py")
+        target = course.root / "solutions"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(
+            course.repo / "solutions", target,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
+        return course
+
+    # paths -----------------------------------------------------------------------------
+    def source(self, chapter: str) -> Path:
+        return self.root / "solutions" / chapter / f"{chapter}.ipynb"
+
+    def release(self, chapter: str) -> Path:
+        return self.root / "notebooks" / chapter / f"{chapter}.ipynb"
+
+    def submitted(self, student: str, chapter: str) -> Path:
+        return self.root / "submitted" / student / chapter / f"{chapter}.ipynb"
+
+    def feedback(self, student: str, chapter: str) -> Path:
+        return self.root / "feedback" / student / chapter / f"{chapter}.html"
+
+    @property
+    def gradebook_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    # nbgrader commands -----------------------------------------------------------------
+    def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``nbgrader ARGS`` in the course directory; raise with its output on failure."""
+        cmd = [sys.executable, "-m", "nbgrader", *args]
+        proc = subprocess.run(
+            cmd, cwd=self.root, env=kernel_env(), capture_output=True, text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        if check and proc.returncode != 0:
+            raise RuntimeError(
+                f"`nbgrader {' '.join(args)}` failed with exit code {proc.returncode}:\n"
+                f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+            )
+        return proc
+
+    def generate(self, chapter: str) -> Path:
+        """``nbgrader generate_assignment``: the student release of one chapter."""
+        self.nbgrader("generate_assignment", chapter, "--force")
+        return self.release(chapter)
+
+    def validate(self, notebook: Path, invert: bool = False) -> Validation:
+        """``nbgrader validate [--invert]``: run a notebook and check its test cells."""
+        args = ["validate", str(notebook)] + (["--invert"] if invert else [])
+        proc = self.nbgrader(*args, check=False)
+        output = proc.stdout + proc.stderr
+        success = "Success! The notebook does not pass any tests." if invert else (
+            "Success! Your notebook passes all the tests.")
+        return Validation(passed=proc.returncode == 0 and success in output, output=output)
+
+    def submit(self, student: str, chapter: str, notebook: nbformat.NotebookNode) -> Path:
+        """Place a notebook in nbgrader's ``submitted/<student>/<chapter>/`` layout."""
+        path = self.submitted(student, chapter)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, str(path))
+        (path.parent / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC\n")
+        return path
+
+    def autograde(self, chapter: str, student: str | None = None) -> None:
+        """``nbgrader autograde``: execute the submissions and record grades in the gradebook."""
+        args = ["autograde", chapter, "--create", "--force"]
+        if student:
+            args.append(f"--student={student}")
+        self.nbgrader(*args)
+
+    def generate_feedback(self, chapter: str) -> None:
+        """``nbgrader generate_feedback``: an HTML report per autograded submission."""
+        self.nbgrader("generate_feedback", chapter, "--force")
+
+    def export(self, csv_path: Path) -> Path:
+        """``nbgrader export``: the gradebook as nbgrader's CSV."""
+        csv_path = Path(csv_path).resolve()
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        self.nbgrader("export", f"--to={csv_path}")
+        return csv_path
+
+    # gradebook -------------------------------------------------------------------------
+    def scores(self, chapter: str) -> dict[str, Score]:
+        """Grades of every student on one chapter, from the SQLite gradebook."""
+        from nbgrader.api import Gradebook
+
+        result = {}
+        with Gradebook(self.gradebook_url) as gb:
+            assignment = gb.find_assignment(chapter)
+            for submission in assignment.submissions:
+                auto = auto_max = manual_max = 0.0
+                manual = None
+                cells = {}
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        cells[grade.name] = grade.score
+                        if grade.cell.cell_type == "code":
+                            auto += grade.auto_score or 0.0
+                            auto_max += grade.max_score
+                        else:
+                            manual_max += grade.max_score
+                            if grade.manual_score is not None:
+                                manual = (manual or 0.0) + grade.manual_score
+                result[submission.student.id] = Score(
+                    submission.student.id, chapter, auto, auto_max, manual, manual_max, cells
+                )
+        return result
+
+
+def publish_release(course: Course, chapter: str, repo: Path | None = None) -> Path:
+    """Copy a generated release chapter from the course directory into the repo's notebooks/."""
+    repo = Path(repo).resolve() if repo else course.repo
+    source = course.root / "notebooks" / chapter
+    target = repo / "notebooks" / chapter
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    return target
