@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Keep TensorFlow's C++ start-up logs off stderr (nbgrader scores a test cell that writes to
 # stderr as 0); rnn_course.env sets the same for kernels started elsewhere.
-export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0

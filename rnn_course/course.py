@@ -54,7 +54,7 @@ def kernel_env() -> dict:
     # nbgrader shells out to `alembic` (the gradebook's migrations) by name: the environment's
     # bin/ must come first on PATH even when nobody activated the virtual environment.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     # Kernels pick the inline backend themselves; an inherited MPLBACKEND=Agg would hide figures.
     env.pop("MPLBACKEND", None)
