@@ -228,3 +228,38 @@ def publish_release(course: Course, chapter: str, repo: Path | None = None) -> P
         shutil.rmtree(target)
     shutil.copytree(source, target)
     return target
+
+
+def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None):
+    """Execute a notebook headless in a fresh kernel, as nbconvert/nbclient would.
+
+    Args:
+        path: the .ipynb file; it runs in its own folder.
+        timeout: per-cell limit in seconds.
+        fast: set RNN_COURSE_FAST for the kernel (None: inherit the environment).
+
+    Returns:
+        (notebook, seconds): the executed notebook node and the wall time of each code cell,
+        in order.
+    """
+    import time
+
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    notebook = nbformat.read(str(path), as_version=4)
+    env = kernel_env()
+    if fast is not None:
+        env["RNN_COURSE_FAST"] = "1" if fast else "0"
+    env.pop("NBGRADER_EXECUTION", None)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    seconds = []
+    with client.setup_kernel(env=env):
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            start = time.perf_counter()
+            client.execute_cell(cell, index)
+            seconds.append(time.perf_counter() - start)
+    return notebook, seconds

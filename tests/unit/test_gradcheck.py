@@ -164,6 +164,7 @@ def test_rel_error_of_equal_arrays_is_zero(x):
 
 def test_rel_error_known_values():
     assert rel_error(1.0, 3.0) == pytest.approx(0.5)
+    assert rel_error(1.0, -1.0) == pytest.approx(1.0)  # opposite signs: the largest possible
     # the largest over entries: 0.2 / 4.2 beats 0.01 / 2.01
     assert rel_error([1.0, 2.0], [1.01, 2.2]) == pytest.approx(0.2 / 4.2)
     # near zero the denominator is floored at 1e-8

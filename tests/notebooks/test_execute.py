@@ -1,0 +1,49 @@
+"""Every solution notebook executes headless, quickly, with no error and nothing on stderr."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rnn_course.course import chapters, execute_notebook
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.notebook
+
+NBGRADER_CELL_TIMEOUT = 120   # c.Execute.timeout in nbgrader_config.py
+CELL_BUDGET = NBGRADER_CELL_TIMEOUT / 6
+CHAPTER_BUDGET = 60.0
+
+
+def test_cell_budget_matches_nbgrader_config(repo):
+    text = (repo / "nbgrader_config.py").read_text()
+    assert f"c.Execute.timeout = {NBGRADER_CELL_TIMEOUT}" in text, "update NBGRADER_CELL_TIMEOUT"
+
+
+@pytest.mark.parametrize("chapter", chapters(REPO))
+def test_solution_executes(repo, chapter):
+    """Full mode (as a student runs it): no error, no stderr, every cell far inside the timeout."""
+    path = repo / "solutions" / chapter / f"{chapter}.ipynb"
+    notebook, seconds = execute_notebook(path, timeout=NBGRADER_CELL_TIMEOUT, fast=False)
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    for index, cell in enumerate(code_cells):
+        for output in cell.outputs:
+            assert output.output_type != "error", (
+                f"{chapter} code cell {index} raised {output.ename}: {output.evalue}"
+            )
+            assert not (output.output_type == "stream" and output.name == "stderr"), (
+                f"{chapter} code cell {index} wrote to stderr (nbgrader would score a test cell 0):\n"
+                f"{output.text[:800]}"
+            )
+    slowest = max(range(len(seconds)), key=seconds.__getitem__)
+    assert seconds[slowest] < CELL_BUDGET, (
+        f"{chapter} code cell {slowest} took {seconds[slowest]:.1f} s; budget {CELL_BUDGET:.0f} s "
+        f"(nbgrader's per-cell timeout is {NBGRADER_CELL_TIMEOUT} s)"
+    )
+    assert sum(seconds) < CHAPTER_BUDGET, f"{chapter} took {sum(seconds):.1f} s to execute"
+    report = repo / "build" / "reports"
+    report.mkdir(parents=True, exist_ok=True)
+    (report / f"execute_{chapter}.json").write_text(json.dumps(
+        {"chapter": chapter, "total_s": round(sum(seconds), 2), "slowest_cell_s": round(seconds[slowest], 2),
+         "cells_s": [round(s, 2) for s in seconds]}, indent=1))

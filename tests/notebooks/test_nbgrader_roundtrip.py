@@ -1,0 +1,119 @@
+"""The nbgrader round trip: validate, release, submit, autograde, feedback, export.
+
+Per chapter, in one scratch course with its own SQLite gradebook: the solution passes
+`nbgrader validate`, the release fails `validate --invert`, and autograding gives the complete
+sample full marks, the blank release 0 (no crash), the partial sample exactly its expected
+points, and every mutant (tests/notebooks/mutants.py) fewer points in the cells it breaks.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import nbformat
+import pytest
+
+from rnn_course import samples
+from rnn_course.course import chapters
+from tests.conftest import REPO
+from tests.notebooks.mutants import MUTANTS
+
+pytestmark = pytest.mark.notebook
+
+CHAPTERS = chapters(REPO)
+
+
+@pytest.fixture(scope="module")
+def graded(course, repo):
+    """Submit the samples and mutants of every chapter, autograde them; {chapter: scores}."""
+    manifest = samples.partial_manifest(repo)
+    result = {}
+    for chapter in CHAPTERS:
+        built = samples.build(course.release(chapter), course.source(chapter), manifest[chapter]["solved"])
+        for student, notebook in built.items():
+            course.submit(student, chapter, notebook)
+        release = nbformat.read(str(course.release(chapter)), as_version=4)
+        solution = nbformat.read(str(course.source(chapter)), as_version=4)
+        for mutant in (m for m in MUTANTS if m.chapter == chapter):
+            wrong = samples.mutate(solution, mutant.grade_id, mutant.find, mutant.replace)
+            course.submit(mutant.student, chapter, samples.fill(release, wrong))
+        course.autograde(chapter)
+        result[chapter] = course.scores(chapter)
+    return result
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_passes_validate(course, chapter):
+    result = course.validate(course.source(chapter))
+    assert result.passed, f"nbgrader validate fails on the solution of {chapter}:\n{result.output}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_fails_validate_invert(course, chapter):
+    result = course.validate(course.release(chapter), invert=True)
+    assert result.passed, (
+        f"some test cell of the {chapter} release passes before any answer is written:\n{result.output}"
+    )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_sample_scores(graded, repo, chapter):
+    scores = graded[chapter]
+    expected = samples.partial_manifest(repo)[chapter]["expected_points"]
+    complete, blank, partial = scores["complete"], scores["blank"], scores["partial"]
+    assert complete.auto_max > 0, f"{chapter} has no autograded points"
+    assert complete.auto == complete.auto_max, f"complete scored {complete.cells} on {chapter}"
+    assert blank.auto == 0, f"blank scored {blank.cells} on {chapter}"
+    assert partial.auto == expected, (
+        f"partial scored {partial.auto} on {chapter}, expected {expected}: {partial.cells}"
+    )
+    assert complete.manual_max > 0, f"{chapter} has no written answer graded by hand"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.chapter}:{m.grade_id}:{m.why}")
+def test_mutant_loses_points(graded, course, mutant):
+    scores = graded[mutant.chapter]
+    score = scores[mutant.student]
+    full = scores["complete"]
+    assert score.auto < full.auto_max, f"mutant ({mutant.why}) kept full marks: {score.cells}"
+    for cell in mutant.loses:
+        assert cell in full.cells, f"{cell} is not a test cell of {mutant.chapter}"
+        assert score.cells[cell] < full.cells[cell], (
+            f"mutant ({mutant.why}) kept full points in {cell}: {score.cells}"
+        )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_graded_test_cells_write_nothing_to_stderr(graded, course, chapter):
+    """nbgrader scores a test cell with stderr output as 0: the complete submission has none."""
+    notebook = nbformat.read(
+        str(course.root / "autograded" / "complete" / chapter / f"{chapter}.ipynb"), as_version=4
+    )
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            assert not (output.output_type == "stream" and output.name == "stderr"), (
+                f"{chapter} cell {index} wrote to stderr while autograded: {output.text[:500]}"
+            )
+
+
+def test_blank_feedback_explains_failures(graded, course):
+    """Feedback HTML exists for every submission; the blank one says what to implement."""
+    for chapter in CHAPTERS:
+        course.generate_feedback(chapter)
+        for student in ("complete", "blank", "partial"):
+            path = course.feedback(student, chapter)
+            assert path.is_file(), f"no feedback for {student} on {chapter}: {path}"
+        html = course.feedback("blank", chapter).read_text()
+        assert "not implemented yet" in html, f"blank feedback of {chapter} lacks the hint"
+
+
+def test_export_csv(graded, course, tmp_path):
+    path = course.export(tmp_path / "grades.csv")
+    rows = list(csv.DictReader(path.open()))
+    by_key = {(r["assignment"], r["student_id"]): r for r in rows}
+    for chapter in CHAPTERS:
+        complete = graded[chapter]["complete"]
+        row = by_key[(chapter, "complete")]
+        assert float(row["score"]) == complete.auto, row
+        assert float(row["max_score"]) == complete.total_max, row
+        assert float(by_key[(chapter, "blank")]["score"]) == 0.0
