@@ -28,6 +28,7 @@ __all__ = [
     "check_probabilities",
     "check_tuple",
     "check_keys",
+    "check_list",
     "check_scalar",
     "check_int",
     "check_raises",
@@ -330,6 +331,17 @@ def check_tuple(result, names: Sequence[str], function: str):
     if len(result) != len(names):
         _fail(f"{function} must return {len(names)} values {want}; received {len(result)}.")
     return result
+
+
+def check_list(received, length: int, name: str) -> list:
+    """Check that a value is a list of ``length`` items (e.g. one cache per time step); return it."""
+    if received is None:
+        _fail(f"{name} is None; expected a list of {length} items.", "is a `return` missing?")
+    if not isinstance(received, list):
+        _fail(f"{name} must be a list of {length} items; received a {type(received).__name__}.")
+    if len(received) != length:
+        _fail(f"{name} must hold {length} items; received {len(received)}.")
+    return received
 
 
 def check_keys(received, keys: Sequence[str], name: str) -> dict:

@@ -67,7 +67,8 @@ def test_check_close_names_position_values_and_first_wrong_time_step(expected):
     received[0, 2, 1] += 0.5
     message = failure(checks.check_close, received, expected, name="h", dims="NTH")
     assert message.startswith("h: 1 of 24 values differ")
-    assert f"first at [N=0, T=2, H=1]: expected {expected[0, 2, 1]:.6g}, received {received[0, 2, 1]:.6g}" in message
+    want, got = expected[0, 2, 1], received[0, 2, 1]
+    assert f"first at [N=0, T=2, H=1]: expected {want:.6g}, received {got:.6g}" in message
     assert "t=0..1 are right; t=2 is the first wrong one" in message
     assert "worst at" not in message  # the only wrong value is also the worst
     assert "Hint:" not in message
@@ -383,13 +384,15 @@ def test_check_keys_missing_and_extra():
     message = failure(checks.check_keys, {"W": 1, "z": 2}, ["W", "b"], "grads")
     assert "grads must have keys ['W', 'b']: missing ['b'], unexpected ['z']." in message
     assert "missing ['b']." in failure(checks.check_keys, {"W": 1}, ["W", "b"], "grads")
-    assert "unexpected ['z']." in failure(checks.check_keys, {"W": 1, "b": 2, "z": 3}, ["W", "b"], "grads")
+    extra = {"W": 1, "b": 2, "z": 3}
+    assert "unexpected ['z']." in failure(checks.check_keys, extra, ["W", "b"], "grads")
 
 
 @pytest.mark.parametrize("received", [None, [("W", 1)], "W"])
 def test_check_keys_not_a_dict(received):
     message = failure(checks.check_keys, received, ["W", "b"], "grads")
-    assert f"grads must be a dict with keys ['W', 'b']; received: {type(received).__name__}." in message
+    kind = type(received).__name__
+    assert f"grads must be a dict with keys ['W', 'b']; received: {kind}." in message
 
 
 @pytest.mark.xfail(
@@ -407,7 +410,9 @@ def test_check_keys_rejects_keys_given_as_a_string():
 
 
 @pytest.mark.parametrize(
-    "received", [1.25, np.float64(1.25), np.float32(1.25), np.array(1.25)], ids=["float", "np.float64", "np.float32", "0-d"]
+    "received",
+    [1.25, np.float64(1.25), np.float32(1.25), np.array(1.25)],
+    ids=["float", "np.float64", "np.float32", "0-d"],
 )
 def test_check_scalar_passes_and_returns_a_float(received):
     out = checks.check_scalar(received, 1.25, "loss")
@@ -462,7 +467,11 @@ def test_check_scalar_accepts_a_tensorflow_scalar():
     reason="bug: check_scalar calls float() on any 0-d array; a 0-d str/object/complex array "
     "raises ValueError/TypeError instead of CheckFailure",
 )
-@pytest.mark.parametrize("received", [np.array("abc"), np.array(None), np.array(1 + 2j)], ids=["str", "object", "complex"])
+@pytest.mark.parametrize(
+    "received",
+    [np.array("abc"), np.array(None), np.array(1 + 2j)],
+    ids=["str", "object", "complex"],
+)
 def test_check_scalar_non_numeric_0d_array_is_a_check_failure(received):
     failure(checks.check_scalar, received, 1.25, "loss")
 
@@ -490,7 +499,12 @@ def test_check_int_whole_float_gets_a_hint_about_int(received):
 
 @pytest.mark.parametrize(
     ("received", "words"),
-    [(3.5, "received a float: 3.5"), (True, "received a bool"), (None, "received a NoneType"), ("3", "received a str")],
+    [
+        (3.5, "received a float: 3.5"),
+        (True, "received a bool"),
+        (None, "received a NoneType"),
+        ("3", "received a str"),
+    ],
 )
 def test_check_int_wrong_types(received, words):
     message = failure(checks.check_int, received, 3, "n")

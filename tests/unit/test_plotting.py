@@ -59,7 +59,11 @@ def test_step_probabilities_is_a_labelled_figure(probs):
 
 def test_step_probabilities_with_inputs_and_targets(probs):
     fig = plotting.plot_step_probabilities(
-        probs, vocab=["a", "b", "c"], inputs="abca", targets=["b", "c", "a", "z"], title="Next symbol"
+        probs,
+        vocab=["a", "b", "c"],
+        inputs="abca",
+        targets=["b", "c", "a", "z"],
+        title="Next symbol",
     )
     ax = assert_labelled(fig)
     assert ax.get_title() == "Next symbol (outlined: target)"
@@ -134,11 +138,14 @@ def test_curves_is_a_labelled_figure():
 
 
 def test_curves_logy():
-    fig = plotting.plot_curves({"norm": np.logspace(0, 3, 50)}, "Gradient norm", "step", "norm", logy=True)
+    curves = {"norm": np.logspace(0, 3, 50)}
+    fig = plotting.plot_curves(curves, "Gradient norm", "step", "norm", logy=True)
     assert assert_labelled(fig).get_yscale() == "log"
 
 
-@pytest.mark.parametrize("curves", [[1.0, 2.0], None, {}, np.ones(3)], ids=["list", "None", "empty", "array"])
+@pytest.mark.parametrize(
+    "curves", [[1.0, 2.0], None, {}, np.ones(3)], ids=["list", "None", "empty", "array"]
+)
 def test_curves_rejects_a_non_dict(curves):
     with pytest.raises(TypeError, match="curves must be a non-empty dict"):
         plotting.plot_curves(curves, "Loss", "epoch", "loss")

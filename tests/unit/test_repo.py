@@ -30,7 +30,7 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 # A solution line at least this long (stripped) found verbatim in rnn_course/ counts as a leak.
 MIN_LEAK_LENGTH = 25
-# Packaging tools a fresh virtualenv may lack; all other lock entries must be installed.
+# Packaging tools a fresh virtualenv may lack; every other lock entry must be installed.
 OPTIONAL_TOOLS = {"pip", "setuptools", "wheel"}
 
 
@@ -70,6 +70,12 @@ def lock_pins() -> dict[str, tuple[str, str]]:
     return pins
 
 
+def locked(name: str) -> str:
+    """'name==version' as written in requirements/lock.txt, for messages."""
+    written, version = lock_pins()[name]
+    return f"{written}=={version}"
+
+
 @lru_cache(maxsize=None)
 def environment() -> dict:
     return yaml.safe_load(ENVIRONMENT.read_text())
@@ -77,8 +83,11 @@ def environment() -> dict:
 
 def environment_pip_section() -> list[str]:
     """The entries of the `- pip:` list in environment.yml's dependencies."""
-    sections = [d["pip"] for d in environment()["dependencies"] if isinstance(d, dict) and "pip" in d]
-    assert len(sections) == 1, f"environment.yml: expected one `- pip:` section, found {len(sections)}"
+    dependencies = environment()["dependencies"]
+    sections = [d["pip"] for d in dependencies if isinstance(d, dict) and "pip" in d]
+    assert len(sections) == 1, (
+        f"environment.yml: expected one `- pip:` section, found {len(sections)}"
+    )
     return [str(entry) for entry in sections[0]]
 
 
@@ -99,7 +108,7 @@ def pyproject() -> dict:
 
 
 def top_level_requirements() -> list[tuple[str, str]]:
-    """(requirement without marker, marker or '') for [project] dependencies and the dev extra."""
+    """(requirement, environment marker or '') for [project] dependencies and the dev extra."""
     project = pyproject()["project"]
     requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["dev"])
     result = []
@@ -110,7 +119,7 @@ def top_level_requirements() -> list[tuple[str, str]]:
 
 
 def is_non_linux_tensorflow(name: str, marker: str) -> bool:
-    """pyproject's `tensorflow` entry for platforms tensorflow-cpu has no build for."""
+    """pyproject's `tensorflow` entry, for the platforms where tensorflow-cpu does not apply."""
     return name == "tensorflow" and bool(marker)
 
 
@@ -126,13 +135,16 @@ def chapter_dirs(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-CHAPTERS = chapter_dirs(SOLUTIONS)
-
-
 def source_path(chapter: str) -> Path:
     return SOLUTIONS / chapter / f"{chapter}.ipynb"
 
 
+def source_name(chapter: str) -> str:
+    """solutions/<chapter>/<chapter>.ipynb, for messages."""
+    return str(source_path(chapter).relative_to(REPO))
+
+
+CHAPTERS = chapter_dirs(SOLUTIONS)
 # Per-notebook tests run on the chapters that have their notebook; the layout test flags the rest.
 NOTEBOOK_CHAPTERS = [chapter for chapter in CHAPTERS if source_path(chapter).is_file()]
 
@@ -161,10 +173,10 @@ def is_written_answer(cell) -> bool:
 
 
 def where(chapter: str, index: int, cell) -> str:
-    """'solutions/<chapter>/<chapter>.ipynb cell <index> (grade_id <id>)' for messages."""
+    """'solutions/<chapter>/<chapter>.ipynb cell <index> (grade_id <id>)', for messages."""
     grade_id = nbgrader(cell).get("grade_id")
     label = f" (grade_id {grade_id!r})" if grade_id else ""
-    return f"{source_path(chapter).relative_to(REPO)} cell {index}{label}"
+    return f"{source_name(chapter)} cell {index}{label}"
 
 
 def following_tests(cells, index: int) -> list[tuple[int, object]]:
@@ -178,7 +190,7 @@ def following_tests(cells, index: int) -> list[tuple[int, object]]:
 
 
 def solution_lines(cell) -> list[str]:
-    """Lines a student must write: between the solution markers, or the whole cell without them."""
+    """Lines a student must write: between the solution markers, or the whole cell without any."""
     lines = cell.source.splitlines()
     if not any(line.strip() == BEGIN_SOLUTION for line in lines):
         return lines
@@ -218,38 +230,50 @@ def package_sources() -> dict[str, str]:
 
 
 def test_environment_yml_header():
-    """environment.yml is the rnn-course env on conda-forge, Python 3.11 plus pip, project editable."""
+    """environment.yml: rnn-course, conda-forge only, Python 3.11 and pip, the project editable."""
     env = environment()
-    assert env.get("name") == "rnn-course", f"environment.yml: name must be 'rnn-course'; is {env.get('name')!r}"
+    assert env.get("name") == "rnn-course", (
+        f"environment.yml: name must be 'rnn-course'; is {env.get('name')!r}"
+    )
     channels = [c for c in env.get("channels", []) if c != "nodefaults"]
-    assert channels == ["conda-forge"], f"environment.yml: channels must be conda-forge only; are {channels}"
+    assert channels == ["conda-forge"], (
+        f"environment.yml: channels must be conda-forge only; are {channels}"
+    )
     conda_deps = [d for d in env["dependencies"] if isinstance(d, str)]
-    assert "python=3.11" in conda_deps, f"environment.yml: needs `python=3.11` (the lock is for 3.11); has {conda_deps}"
-    assert "pip" in conda_deps, f"environment.yml: needs `pip` among the conda dependencies; has {conda_deps}"
-    assert "-e ." in environment_pip_section(), "environment.yml: the pip section must end with `-e .` (the project, editable)"
+    assert "python=3.11" in conda_deps, (
+        f"environment.yml: needs `python=3.11` (the lock is for 3.11); has {conda_deps}"
+    )
+    assert "pip" in conda_deps, (
+        f"environment.yml: needs `pip` among the conda dependencies; has {conda_deps}"
+    )
+    assert "-e ." in environment_pip_section(), (
+        "environment.yml: the pip section must hold `-e .` (installs the project, editable)"
+    )
 
 
 def test_environment_yml_pins_equal_lock():
     """Every `==` pin in environment.yml's pip section has the version in requirements/lock.txt."""
     lock = lock_pins()
     for name, version in environment_pins().items():
-        assert name in lock, f"environment.yml pins {name}=={version}, which requirements/lock.txt lacks"
+        assert name in lock, (
+            f"environment.yml pins {name}=={version}, which requirements/lock.txt lacks"
+        )
         assert version == lock[name][1], (
-            f"environment.yml pins {name}=={version}; requirements/lock.txt has {lock[name][0]}=={lock[name][1]}"
+            f"environment.yml pins {name}=={version}; requirements/lock.txt has {locked(name)}"
         )
 
 
 def test_environment_yml_pins_exactly_the_top_level_dependencies():
     """environment.yml pins each top-level dependency of pyproject.toml, and nothing else."""
     pinned = set(environment_pins())
-    top_level = {
-        normalise(Requirement(spec).name)
-        for spec, marker in top_level_requirements()
-        if not is_non_linux_tensorflow(normalise(Requirement(spec).name), marker)
-    }
-    assert "tensorflow-cpu" in top_level, "pyproject.toml: tensorflow-cpu is missing from [project] dependencies"
+    names = [(normalise(Requirement(spec).name), marker) for spec, marker in top_level_requirements()]
+    top_level = {name for name, marker in names if not is_non_linux_tensorflow(name, marker)}
+    assert "tensorflow-cpu" in top_level, (
+        "pyproject.toml: tensorflow-cpu is missing from [project] dependencies"
+    )
     assert not top_level - pinned, (
-        f"environment.yml pip section lacks top-level dependencies of pyproject.toml: {sorted(top_level - pinned)}"
+        f"environment.yml pip section lacks top-level dependencies of pyproject.toml: "
+        f"{sorted(top_level - pinned)}"
     )
     assert not pinned - top_level, (
         f"environment.yml pins packages that are not top-level dependencies in pyproject.toml: "
@@ -265,9 +289,11 @@ def test_pyproject_pins_equal_lock():
         # The lock is resolved on Linux x86-64, where tensorflow-cpu stands in for tensorflow:
         # the other platforms must get the same TensorFlow release.
         locked_as = "tensorflow-cpu" if is_non_linux_tensorflow(name, marker) else name
-        assert locked_as in lock, f"pyproject.toml pins {spec!r}, but requirements/lock.txt has no {locked_as}"
+        assert locked_as in lock, (
+            f"pyproject.toml pins {spec!r}, but requirements/lock.txt has no {locked_as}"
+        )
         assert version == lock[locked_as][1], (
-            f"pyproject.toml pins {spec!r}; requirements/lock.txt has {lock[locked_as][0]}=={lock[locked_as][1]}"
+            f"pyproject.toml pins {spec!r}; requirements/lock.txt has {locked(locked_as)}"
         )
 
 
@@ -284,8 +310,8 @@ def test_installed_packages_match_lock():
         if installed != version:
             problems.append(f"{name}: installed {installed}, locked {version}")
     assert not problems, (
-        "the installed packages differ from requirements/lock.txt (run `make install`, or `make lock` "
-        "if the lock is stale):\n  " + "\n  ".join(problems)
+        "the installed packages differ from requirements/lock.txt (run `make install`, or "
+        "`make lock` if the lock is stale):\n  " + "\n  ".join(problems)
     )
 
 
@@ -299,23 +325,27 @@ def test_solution_chapters_are_named_and_hold_their_notebook():
     assert CHAPTERS, "solutions/ holds no chapter folders"
     for chapter in CHAPTERS:
         assert CHAPTER_NAME.match(chapter), (
-            f"solutions/{chapter}/: chapter folders must be named NN_snake_case ({CHAPTER_NAME.pattern})"
+            f"solutions/{chapter}/: chapter folders must be named NN_snake_case "
+            f"({CHAPTER_NAME.pattern})"
         )
-        assert source_path(chapter).is_file(), f"solutions/{chapter}/ lacks its notebook {chapter}.ipynb"
+        assert source_path(chapter).is_file(), (
+            f"solutions/{chapter}/ lacks its notebook {chapter}.ipynb"
+        )
 
 
 def test_release_has_the_same_chapters():
     """notebooks/ holds a release of every chapter in solutions/, and no stale chapter."""
     released = chapter_dirs(RELEASES)
     if not released:
-        pytest.skip("notebooks/ has no chapter folders yet: generate the release with `make release`")
+        pytest.skip("notebooks/ has no chapter folders yet: generate them with `make release`")
     missing = sorted(set(CHAPTERS) - set(released))
     stale = sorted(set(released) - set(CHAPTERS))
     assert not missing, f"notebooks/ lacks the release of chapters {missing} (run `make release`)"
     assert not stale, f"notebooks/ holds chapters {stale} that solutions/ no longer has"
     for chapter in released:
-        notebook = RELEASES / chapter / f"{chapter}.ipynb"
-        assert notebook.is_file(), f"notebooks/{chapter}/ lacks its notebook {chapter}.ipynb"
+        assert (RELEASES / chapter / f"{chapter}.ipynb").is_file(), (
+            f"notebooks/{chapter}/ lacks its notebook {chapter}.ipynb"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,9 +359,12 @@ def test_source_notebook_has_no_outputs(chapter):
     for index, cell in enumerate(source_notebook(chapter).cells):
         if cell.cell_type != "code":
             continue
-        assert cell.outputs == [], f"{where(chapter, index, cell)}: has outputs; clear them before committing"
+        assert cell.outputs == [], (
+            f"{where(chapter, index, cell)}: has outputs; clear them before committing"
+        )
         assert cell.execution_count is None, (
-            f"{where(chapter, index, cell)}: has execution_count {cell.execution_count}; clear it before committing"
+            f"{where(chapter, index, cell)}: has execution_count {cell.execution_count}; "
+            f"clear it before committing"
         )
 
 
@@ -340,9 +373,11 @@ def test_first_code_cell_calls_env_setup(chapter):
     """The first code cell of a chapter calls env.setup(...)."""
     cells = source_notebook(chapter).cells
     code = [(i, c) for i, c in enumerate(cells) if c.cell_type == "code"]
-    assert code, f"{source_path(chapter).relative_to(REPO)}: has no code cell"
+    assert code, f"{source_name(chapter)}: has no code cell"
     index, cell = code[0]
-    assert re.search(r"\benv\.setup\(", cell.source), f"{where(chapter, index, cell)}: the first code cell must call env.setup("
+    assert re.search(r"\benv\.setup\(", cell.source), (
+        f"{where(chapter, index, cell)}: the first code cell must call env.setup(...)"
+    )
 
 
 @pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
@@ -350,7 +385,7 @@ def test_every_exercise_is_followed_by_its_tests(chapter):
     """Each solution code cell is immediately followed by test cells, one with hidden tests."""
     cells = source_notebook(chapter).cells
     exercises = [(i, c) for i, c in enumerate(cells) if is_solution_code(c)]
-    assert exercises, f"{source_path(chapter).relative_to(REPO)}: has no graded exercise (nbgrader solution code cell)"
+    assert exercises, f"{source_name(chapter)}: has no graded exercise (nbgrader solution code cell)"
     for index, cell in exercises:
         tests = following_tests(cells, index)
         assert tests, (
@@ -367,27 +402,35 @@ def test_every_exercise_is_followed_by_its_tests(chapter):
 @pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
 def test_test_cells_follow_the_conventions(chapter):
     """Test cells open with a docstring, call rnn_course.checks, and are worth points."""
-    cells = source_notebook(chapter).cells
-    for index, cell in enumerate(cells):
+    for index, cell in enumerate(source_notebook(chapter).cells):
         if not is_test(cell):
             continue
-        assert cell.source.startswith('"""'), f'{where(chapter, index, cell)}: must start with a docstring line (""")'
-        assert re.search(r"\bchecks\.\w+\(", cell.source), f"{where(chapter, index, cell)}: must call a checks.* helper"
+        assert cell.source.startswith('"""'), (
+            f'{where(chapter, index, cell)}: a test cell must start with a docstring line (""")'
+        )
+        assert re.search(r"\bchecks\.\w+\(", cell.source), (
+            f"{where(chapter, index, cell)}: a test cell must call a checks.* helper"
+        )
         points = nbgrader(cell).get("points", 0)
-        assert points > 0, f"{where(chapter, index, cell)}: test cell must have points > 0; has {points}"
+        assert points > 0, (
+            f"{where(chapter, index, cell)}: a test cell must have points > 0; has {points}"
+        )
 
 
 @pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
 def test_chapter_has_a_written_answer(chapter):
     """Each chapter has a manually graded written answer worth points."""
-    answers = [(i, c) for i, c in enumerate(source_notebook(chapter).cells) if is_written_answer(c)]
+    cells = source_notebook(chapter).cells
+    answers = [(i, c) for i, c in enumerate(cells) if is_written_answer(c)]
     assert answers, (
-        f"{source_path(chapter).relative_to(REPO)}: needs a written answer "
+        f"{source_name(chapter)}: needs a written answer "
         f"(markdown cell, nbgrader grade=True, solution=True)"
     )
     for index, cell in answers:
         points = nbgrader(cell).get("points", 0)
-        assert points > 0, f"{where(chapter, index, cell)}: written answer must have points > 0; has {points}"
+        assert points > 0, (
+            f"{where(chapter, index, cell)}: a written answer must have points > 0; has {points}"
+        )
 
 
 @pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
@@ -399,7 +442,8 @@ def test_grade_ids_are_unique(chapter):
         if grade_id is None:
             continue
         assert grade_id not in seen, (
-            f"{source_path(chapter).relative_to(REPO)}: grade_id {grade_id!r} is used by cells {seen[grade_id]} and {index}"
+            f"{source_name(chapter)}: grade_id {grade_id!r} is used by cells "
+            f"{seen[grade_id]} and {index}"
         )
         seen[grade_id] = index
 
@@ -435,7 +479,9 @@ def test_package_contains_no_solution_line(chapter):
             if not is_revealing(line):
                 continue
             for path, text in sources.items():
-                assert line not in text, f"{path} contains the solution line {line!r} of {where(chapter, index, cell)}"
+                assert line not in text, (
+                    f"{path} contains the solution line {line!r} of {where(chapter, index, cell)}"
+                )
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,4 +504,6 @@ def test_ci_runs_make_test():
     assert script.is_file(), ".ci/run is missing"
     assert os.access(script, os.X_OK), ".ci/run is not executable"
     commands = [line.split("#", 1)[0] for line in script.read_text().splitlines()]
-    assert any(re.search(r"\bmake\s+test(?![\w-])", line) for line in commands), ".ci/run does not run `make test`"
+    assert any(re.search(r"\bmake\s+test(?![\w-])", line) for line in commands), (
+        ".ci/run does not run `make test` (outside comments)"
+    )
