@@ -108,10 +108,12 @@ def _copy(value):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
     return value
 
 
-def check_array(received, name: str, dtype_kind: str = "fc") -> np.ndarray:
+def check_array(received, name: str, dtype_kind: str = "f") -> np.ndarray:
     """Check that ``received`` is a numeric array (numpy, or a framework tensor); return it.
 
     Args:
@@ -137,11 +139,7 @@ def check_array(received, name: str, dtype_kind: str = "fc") -> np.ndarray:
         )
     if isinstance(received, (str, bytes, dict, set)):
         _fail(f"{name} is a {type(received).__name__}; expected a numpy array.")
-    if hasattr(received, "numpy") and not isinstance(received, np.ndarray):
-        try:
-            received = received.numpy()  # TensorFlow / PyTorch tensors
-        except Exception:
-            pass
+    received = _unwrap_tensor(received)
     try:
         array = np.asarray(received)
     except Exception as exc:
@@ -149,7 +147,8 @@ def check_array(received, name: str, dtype_kind: str = "fc") -> np.ndarray:
     if array.dtype.kind not in dtype_kind:
         kinds = {"f": "float", "c": "complex", "i": "int", "u": "unsigned int", "b": "bool"}
         wanted = " or ".join(kinds.get(k, k) for k in dtype_kind)
-        _fail(f"{name} has dtype {array.dtype}; expected a {wanted} array.")
+        hint = "create it with a float dtype (np.zeros(shape), not dtype=int)." if "f" in dtype_kind else None
+        _fail(f"{name} has dtype {array.dtype}; expected a {wanted} array.", hint)
     return array
 
 
@@ -183,7 +182,10 @@ def check_shape(received, shape: Sequence[int], name: str, dims: str | None = No
 def check_finite(received, name: str, dims: str | None = None) -> np.ndarray:
     """Check that an array has no NaN or infinity; return it."""
     array = check_array(received, name)
-    _check_dims(dims, array.ndim)
+    if dims is not None and not isinstance(dims, str):
+        raise ValueError(f"dims must be a string of shape letters (e.g. 'NTH'); received: {dims!r}")
+    if dims is not None and len(dims) != array.ndim:
+        _fail(f"{name} must have {len(dims)} dimensions ({', '.join(dims)}); received shape {array.shape}.")
     bad = ~np.isfinite(array)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -276,6 +278,8 @@ def _diagnose(received: np.ndarray, expected: np.ndarray, rtol: float, atol: flo
         mask = np.abs(expected) > 1e-12
         if mask.any():
             ratio = received[mask] / expected[mask]
+            if not np.any(received):
+                return "received is all zeros: is the result ever filled in?"
             if np.ptp(ratio) < 1e-6 and not np.isclose(ratio[0], 1.0):
                 return f"received = {ratio[0]:.4g} × expected everywhere: a scale factor."
     return None
@@ -346,6 +350,8 @@ def check_list(received, length: int, name: str) -> list:
 
 def check_keys(received, keys: Sequence[str], name: str) -> dict:
     """Check that a dict has exactly the given keys; return it."""
+    if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f"keys must be a sequence of strings; received: {keys!r}")
     if not isinstance(received, dict):
         _fail(f"{name} must be a dict with keys {sorted(keys)}; received: {type(received).__name__}.")
     missing = sorted(set(keys) - set(received))
@@ -360,15 +366,31 @@ def check_keys(received, keys: Sequence[str], name: str) -> dict:
     return received
 
 
+def _unwrap_tensor(value):
+    """A framework tensor (TensorFlow, PyTorch, JAX) as numpy; anything else unchanged."""
+    if hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
+        try:
+            return value.numpy()
+        except Exception:
+            return value
+    if type(value).__module__.startswith("jax"):
+        return np.asarray(value)
+    return value
+
+
 def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol: float = 1e-8, hint=None):
     """Check a real number (a Python or numpy scalar, or a 0-d array); return it as float."""
     if received is None:
         _fail(f"{name} is None.", "is a `return` missing?")
+    received = _unwrap_tensor(received)
     if isinstance(received, (bool, np.bool_)) or not (
         isinstance(received, numbers.Real) or (isinstance(received, np.ndarray) and received.ndim == 0)
     ):
         _fail(f"{name} must be a number; received a {type(received).__name__}: {_fmt(received)}.")
-    value = float(received)
+    try:
+        value = float(received)
+    except (TypeError, ValueError):
+        _fail(f"{name} must be a real number; received {_fmt(received)} of dtype {np.asarray(received).dtype}.")
     if not np.isfinite(value):
         _fail(f"{name} is {value}; expected {expected:.{_PRECISION}g}.")
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
@@ -378,6 +400,9 @@ def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol:
 
 def check_int(received, expected: int, name: str, hint: str | None = None) -> int:
     """Check an exact integer answer (a Python or numpy int); return it."""
+    received = _unwrap_tensor(received)
+    if isinstance(received, np.ndarray) and received.ndim == 0 and received.dtype.kind in "iu":
+        received = received.item()
     if isinstance(received, (bool, np.bool_)) or not isinstance(received, numbers.Integral):
         if isinstance(received, float) and float(received).is_integer():
             _fail(f"{name} must be an int; received the float {received}.", "use // or int(...).")
@@ -415,7 +440,11 @@ def check_raises(
             )
         return exc
     except Exception as exc:
-        wanted = getattr(exception, "__name__", str(exception))
-        _fail(f"{label} raised {type(exc).__name__}: {exc}; expected {wanted}.")
-    wanted = getattr(exception, "__name__", str(exception))
-    _fail(f"{label} returned without raising; expected {wanted} for this input.")
+        _fail(f"{label} raised {type(exc).__name__}: {exc}; expected {_names(exception)}.")
+    _fail(f"{label} returned without raising; expected {_names(exception)} for this input.")
+
+
+def _names(exception) -> str:
+    if isinstance(exception, tuple):
+        return " or ".join(e.__name__ for e in exception)
+    return exception.__name__

@@ -51,7 +51,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     if not h > 0:
         raise ValueError(f"h must be positive; received: {h}")
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    it = np.nditer(x, flags=["multi_index", "zerosize_ok"], op_flags=["readwrite"])
     for _ in it:
         i = it.multi_index
         old = x[i]
@@ -81,6 +81,7 @@ def numerical_gradient_array(
     Returns:
         array of the shape of ``x``.
     """
+    x = _as_float64_array(x, "x")
     upstream = _as_float64_array(upstream, "upstream")
     out = np.asarray(f(x))
     if out.shape != upstream.shape:

@@ -132,11 +132,11 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     for label, values in curves.items():
-        if isinstance(values, tuple) and len(values) == 2:
+        if isinstance(values, tuple) and len(values) == 2 and np.ndim(values[0]) == 1:
             x, y = np.asarray(values[0], dtype=float), np.asarray(values[1], dtype=float)
         else:
             y = np.asarray(values, dtype=float)
-            x = np.arange(len(y))
+            x = np.arange(y.shape[0]) if y.ndim == 1 else y
         if y.ndim != 1 or x.shape != y.shape:
             raise ValueError(f"curves[{label!r}] must be 1-D values or (x, y) of equal length")
         ax.plot(x, y, marker="o" if len(y) <= 30 else None, label=str(label))

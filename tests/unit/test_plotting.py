@@ -160,13 +160,6 @@ def test_curves_rejects_bad_values_naming_the_curve(values):
         plotting.plot_curves({"loss": values}, "Loss", "epoch", "loss")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="bug: plot_curves calls len() on the values before its shape check, so a scalar "
-    "value raises TypeError 'len() of unsized object' instead of the ValueError naming "
-    "curves['loss']",
-)
 def test_curves_rejects_a_scalar_value_naming_the_curve():
     with pytest.raises(ValueError, match=r"curves\['loss'\]"):
         plotting.plot_curves({"loss": 1.0}, "Loss", "epoch", "loss")
