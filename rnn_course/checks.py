@@ -252,7 +252,8 @@ def check_close(
         ok_t = close.all(axis=other) if other else close
         bad_t = int(np.argmin(ok_t))
         if bad_t > 0:
-            lines.append(f"  time steps t=0..{bad_t - 1} are right; t={bad_t} is the first wrong one.")
+            right = "time step t=0 is" if bad_t == 1 else f"time steps t=0..{bad_t - 1} are"
+            lines.append(f"  {right} right; t={bad_t} is the first wrong one.")
         else:
             lines.append("  already the first time step t=0 is wrong.")
     diagnosis = _diagnose(array, expected, rtol, atol)
