@@ -266,7 +266,7 @@ def test_environment_yml_pins_equal_lock():
 def test_environment_yml_pins_exactly_the_top_level_dependencies():
     """environment.yml pins each top-level dependency of pyproject.toml, and nothing else."""
     pinned = set(environment_pins())
-    names = [(normalise(Requirement(spec).name), marker) for spec, marker in top_level_requirements()]
+    names = [(normalise(Requirement(s).name), marker) for s, marker in top_level_requirements()]
     top_level = {name for name, marker in names if not is_non_linux_tensorflow(name, marker)}
     assert "tensorflow-cpu" in top_level, (
         "pyproject.toml: tensorflow-cpu is missing from [project] dependencies"
@@ -385,14 +385,16 @@ def test_every_exercise_is_followed_by_its_tests(chapter):
     """Each solution code cell is immediately followed by test cells, one with hidden tests."""
     cells = source_notebook(chapter).cells
     exercises = [(i, c) for i, c in enumerate(cells) if is_solution_code(c)]
-    assert exercises, f"{source_name(chapter)}: has no graded exercise (nbgrader solution code cell)"
+    assert exercises, (
+        f"{source_name(chapter)}: has no graded exercise (nbgrader solution code cell)"
+    )
     for index, cell in exercises:
         tests = following_tests(cells, index)
         assert tests, (
             f"{where(chapter, index, cell)}: the next cell must be an autograded test cell "
             f"(nbgrader grade=True, solution=False, code)"
         )
-        hidden = [j for j, test in tests if BEGIN_HIDDEN in test.source and END_HIDDEN in test.source]
+        hidden = [j for j, t in tests if BEGIN_HIDDEN in t.source and END_HIDDEN in t.source]
         assert hidden, (
             f"{where(chapter, index, cell)}: none of its test cells {[j for j, _ in tests]} holds "
             f"`{BEGIN_HIDDEN}` ... `{END_HIDDEN}`"
