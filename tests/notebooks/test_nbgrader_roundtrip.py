@@ -117,3 +117,12 @@ def test_export_csv(graded, course, tmp_path):
         assert float(row["score"]) == complete.auto, row
         assert float(row["max_score"]) == complete.total_max, row
         assert float(by_key[(chapter, "blank")]["score"]) == 0.0
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_regrading_gives_the_same_grade(graded, course, chapter):
+    """Seeds and op determinism: grading the same submission again changes no cell's score."""
+    before = graded[chapter]["partial"].cells
+    course.autograde(chapter, student="partial")
+    after = course.scores(chapter)["partial"].cells
+    assert after == before, f"partial regraded differently on {chapter}: {before} then {after}"
