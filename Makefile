@@ -35,7 +35,7 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not notebook"
 
-test-notebooks: $(STAMP)
+test-notebooks: $(STAMP)  ## RNN_COURSE_TEST_CHAPTERS=02_bptt,... limits the chapters
 	$(PY) -m pytest -m notebook
 
 demo: $(STAMP)

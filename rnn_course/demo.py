@@ -30,7 +30,7 @@ def run_demo(root: Path, repo: Path | None = None, only: list[str] | None = None
     manifest = samples.partial_manifest(repo)
     missing = [c for c in names if c not in manifest]
     if missing:
-        raise ValueError(f"samples/partial.json must describe every chapter; missing: {missing}")
+        raise ValueError(f"samples/partial/<chapter>.json must describe every chapter; missing: {missing}")
     started = time.perf_counter()
     course = Course.create(root, repo)
     n = 6

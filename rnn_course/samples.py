@@ -1,7 +1,7 @@
 """Sample submissions built from a chapter's release and its solution notebook.
 
 ``complete`` solves every exercise (the solution code in the release), ``blank`` is the release
-untouched, ``partial`` solves the exercises listed in ``samples/partial.json``. The same
+untouched, ``partial`` solves the exercises listed in ``samples/partial/<chapter>.json``. The same
 machinery makes the mutants in the tests: the solution with one deliberate mistake.
 """
 
@@ -98,8 +98,13 @@ def mutate(notebook, grade_id: str, find: str, replace: str):
 
 
 def partial_manifest(repo: Path) -> dict:
-    """``samples/partial.json``: per chapter, the exercises solved and the points they earn."""
-    return json.loads((Path(repo) / "samples" / "partial.json").read_text())
+    """``samples/partial/<chapter>.json``: per chapter, the exercises solved and their points.
+
+    Returns:
+        {chapter: {"solved": [grade_id, ...], "expected_points": float}}
+    """
+    folder = Path(repo) / "samples" / "partial"
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
 
 
 def build(release_path: Path, solution_path: Path, partial_ids) -> dict:

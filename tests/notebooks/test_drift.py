@@ -6,13 +6,12 @@ import json
 
 import pytest
 
-from rnn_course.course import chapters
-from tests.conftest import REPO
+from tests.conftest import CHAPTERS
 
 pytestmark = pytest.mark.notebook
 
 
-@pytest.mark.parametrize("chapter", chapters(REPO))
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_release_matches_solutions(course, repo, chapter):
     generated = course.root / "notebooks" / chapter
     committed = repo / "notebooks" / chapter

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rnn_course.course import chapters, execute_notebook
-from tests.conftest import REPO
+from rnn_course.course import execute_notebook
+from tests.conftest import CHAPTERS
 
 pytestmark = pytest.mark.notebook
 
@@ -21,7 +21,7 @@ def test_cell_budget_matches_nbgrader_config(repo):
     assert f"c.Execute.timeout = {NBGRADER_CELL_TIMEOUT}" in text, "update NBGRADER_CELL_TIMEOUT"
 
 
-@pytest.mark.parametrize("chapter", chapters(REPO))
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_solution_executes(repo, chapter):
     """Full mode (as a student runs it): no error, no stderr, every cell far inside the timeout."""
     path = repo / "solutions" / chapter / f"{chapter}.ipynb"

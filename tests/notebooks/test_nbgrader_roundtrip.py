@@ -3,7 +3,7 @@
 Per chapter, in one scratch course with its own SQLite gradebook: the solution passes
 `nbgrader validate`, the release fails `validate --invert`, and autograding gives the complete
 sample full marks, the blank release 0 (no crash), the partial sample exactly its expected
-points, and every mutant (tests/notebooks/mutants.py) fewer points in the cells it breaks.
+points, and every mutant (tests/notebooks/mutants/) fewer points in the cells it breaks.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import nbformat
 import pytest
 
 from rnn_course import samples
-from rnn_course.course import chapters
-from tests.conftest import REPO
+from tests.conftest import CHAPTERS
 from tests.notebooks.mutants import MUTANTS
 
 pytestmark = pytest.mark.notebook
-
-CHAPTERS = chapters(REPO)
+MUTANTS = [m for m in MUTANTS if m.chapter in CHAPTERS]
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +124,19 @@ def test_regrading_gives_the_same_grade(graded, course, chapter):
     course.autograde(chapter, student="partial")
     after = course.scores(chapter)["partial"].cells
     assert after == before, f"partial regraded differently on {chapter}: {before} then {after}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_exercise_has_a_mutant_and_a_partial_sample(course, repo, chapter):
+    """Each graded exercise of the chapter is broken by at least one mutant."""
+    solution = nbformat.read(str(course.source(chapter)), as_version=4)
+    exercises = {gid for gid, cell in samples.solution_cells(solution).items() if cell.cell_type == "code"}
+    mutated = {m.grade_id for m in MUTANTS if m.chapter == chapter}
+    assert exercises - mutated == set(), (
+        f"{chapter}: no mutant in tests/notebooks/mutants/m{chapter}.py for {sorted(exercises - mutated)}"
+    )
+    manifest = samples.partial_manifest(repo)
+    assert chapter in manifest, f"samples/partial/{chapter}.json is missing"
+    assert set(manifest[chapter]["solved"]) < exercises, (
+        f"samples/partial/{chapter}.json must solve some but not all of {sorted(exercises)}"
+    )

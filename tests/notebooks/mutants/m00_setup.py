@@ -1,0 +1,13 @@
+"""Mutants of chapter 00_setup: each is the solution with one typical mistake."""
+
+from tests.notebooks.mutants import M
+
+MUTANTS = [
+    M("00_setup", "one_hot", "if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):",
+      "if ids.size and ids.max() >= vocab_size:", {"test_one_hot_errors"},
+      "negative ids accepted (they index from the end); only the hidden test tries -1"),
+    M("00_setup", "one_hot", "return np.eye(vocab_size)[ids]", "return np.eye(vocab_size)[ids.T]",
+      {"test_one_hot"}, "batch and time axes swapped"),
+    M("00_setup", "count_parameters", "D * H + H * H + H + H * V + V", "D * H + H + H * V + V",
+      {"test_count_parameters"}, "recurrent kernel Wh forgotten"),
+]
