@@ -32,6 +32,7 @@ __all__ = [
     "check_scalar",
     "check_int",
     "check_raises",
+    "check_gradient",
 ]
 
 _PRECISION = 6
@@ -449,3 +450,53 @@ def _names(exception) -> str:
     if isinstance(exception, tuple):
         return " or ".join(e.__name__ for e in exception)
     return exception.__name__
+
+
+def check_gradient(
+    received,
+    expected,
+    name: str,
+    dims: str | None = None,
+    tol: float = 1e-6,
+    hint: str | None = None,
+) -> float:
+    """Check a gradient by its relative error to a reference (autodiff or finite differences).
+
+    Relative error ``max |a - b| / max(1e-8, |a| + |b|)`` (``rnn_course.gradcheck.rel_error``);
+    in float64, <= 1e-7 means right and > 1e-2 wrong.
+
+    Args:
+        received: the student's gradient.
+        expected: the reference gradient.
+        name: e.g. "dWh".
+        dims: shape letters, e.g. "HH".
+        tol: the largest relative error accepted.
+        hint: the likely cause to print on failure.
+
+    Returns:
+        the relative error.
+    """
+    from rnn_course.gradcheck import rel_error
+
+    expected = np.asarray(expected, dtype=np.float64)
+    _check_dims(dims, expected.ndim)
+    array = check_shape(received, expected.shape, name, dims)
+    array = check_finite(array, name, dims)
+    error = rel_error(array, expected)
+    if error <= tol:
+        return error
+    if expected.size == 0:
+        return error
+    rel = np.abs(array - expected) / np.maximum(1e-8, np.abs(array) + np.abs(expected))
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(rel), rel.shape))
+    verdict = "wrong" if error > 1e-2 else "suspicious"
+    lines = [
+        f"{name}: relative error {error:.3g} > {tol:g} ({verdict}; in float64 a right gradient "
+        "reaches <= 1e-7).",
+        f"  worst at {_where(worst, dims)}: expected {expected[worst]:.{_PRECISION}g}, "
+        f"received {array[worst]:.{_PRECISION}g}",
+    ]
+    diagnosis = _diagnose(array, expected, 1e-6, 1e-8)
+    if diagnosis:
+        lines.append(f"  {diagnosis}")
+    _fail("\n".join(lines), hint)

@@ -1,0 +1,38 @@
+"""checks.check_gradient: relative-error check of a gradient with an explaining failure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_course import checks
+
+
+def test_right_gradient_passes_and_returns_the_error():
+    g = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    assert checks.check_gradient(g + 1e-12, g, name="dW", dims="DH") < 1e-9
+
+
+def test_wrong_gradient_fails_with_error_position_and_diagnosis():
+    g = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.check_gradient(2 * g, g, name="dWh", dims="HH", hint="sum over time")
+    message = str(info.value)
+    assert "dWh: relative error" in message and "wrong" in message
+    assert "worst at [H=" in message
+    assert "2 × expected" in message
+    assert "Hint: sum over time" in message
+
+
+def test_wrong_types_and_shapes_fail_as_check_failures():
+    g = np.ones((2, 3))
+    for bad in (None, [1.0, 2.0], np.ones((3, 2)), np.full((2, 3), np.nan)):
+        with pytest.raises(checks.CheckFailure):
+            checks.check_gradient(bad, g, name="dW", dims="DH")
+
+
+def test_tolerance_is_respected():
+    g = np.ones(4)
+    checks.check_gradient(g * (1 + 1e-5), g, name="db", tol=1e-4)
+    with pytest.raises(checks.CheckFailure, match="suspicious"):
+        checks.check_gradient(g * (1 + 1e-5), g, name="db", tol=1e-7)
