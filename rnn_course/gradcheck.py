@@ -91,11 +91,15 @@ def numerical_gradient_array(
     return numerical_gradient(lambda v: float(np.sum(np.asarray(f(v)) * upstream)), x, h)
 
 
-def rel_error(a, b) -> float:
-    """Largest relative error ``|a - b| / max(1e-8, |a| + |b|)`` over all entries.
+def rel_error(a, b, floor: float = 1e-8) -> float:
+    """Largest relative error ``|a - b| / max(floor, |a| + |b|)`` over all entries.
 
     Args:
         a, b: arrays (or numbers) of the same shape.
+        floor: smallest denominator. Finite differences carry an absolute rounding noise of
+            about 1e-11, so entries far smaller than the gradient's largest ones can show a
+            large *relative* error; a floor of, say, 1e-4 times the largest entry compares
+            those in absolute terms.
 
     Returns:
         float; see the module docstring for which values mean right and wrong.
@@ -106,4 +110,6 @@ def rel_error(a, b) -> float:
         raise ValueError(f"a and b must have the same shape; received: {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    if not floor > 0:
+        raise ValueError(f"floor must be positive; received: {floor}")
+    return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))))

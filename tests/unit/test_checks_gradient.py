@@ -36,3 +36,18 @@ def test_tolerance_is_respected():
     checks.check_gradient(g * (1 + 1e-5), g, name="db", tol=1e-4)
     with pytest.raises(checks.CheckFailure, match="suspicious"):
         checks.check_gradient(g * (1 + 1e-5), g, name="db", tol=1e-7)
+
+
+def test_floor_compares_tiny_entries_in_absolute_terms():
+    expected = np.array([1.0, 2e-6])
+    received = np.array([1.0, 2e-6 + 1e-11])   # finite-difference noise on a tiny entry
+    with pytest.raises(checks.CheckFailure):
+        checks.check_gradient(received, expected, name="g")
+    assert checks.check_gradient(received, expected, name="g", floor=1e-4) < 1e-6
+
+
+def test_noise_is_not_diagnosed_as_a_constant_offset():
+    expected = np.linspace(1e-6, 3e-6, 4)
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.check_gradient(expected + 1e-11, expected, name="g", tol=1e-9)
+    assert "constant offset" not in str(info.value)

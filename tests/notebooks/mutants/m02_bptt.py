@@ -1,0 +1,22 @@
+"""Mutants of chapter 02_bptt: each is the solution with one typical mistake."""
+
+from tests.notebooks.mutants import M
+
+MUTANTS = [
+    M("02_bptt", "scalar_bptt", "upstream = local * w_rec", "upstream = local",
+      {"test_scalar_bptt"}, "the recurrent factor w' dropped from the path product"),
+    M("02_bptt", "scalar_bptt", "dw_rec_terms[k - 1] = local * O[k - 1]", "dw_rec_terms[k - 1] = local * O[k]",
+      {"test_scalar_bptt"}, "immediate derivative uses O_k instead of O_{k-1}"),
+    M("02_bptt", "rnn_cell_backward", "da = dh_next * (1 - h_next ** 2)", "da = dh_next * (1 - h_next)",
+      {"test_rnn_cell_backward", "test_rnn_backward"}, "tanh derivative written as 1 - h instead of 1 - h²"),
+    M("02_bptt", "rnn_cell_backward", '"dh_prev": da @ params["Wh"].T', '"dh_prev": da @ params["Wh"]',
+      {"test_rnn_cell_backward", "test_rnn_backward"}, "Wh not transposed in dh_prev"),
+    M("02_bptt", "rnn_cell_backward", '"dbh": da.sum(axis=0)', '"dbh": da.mean(axis=0)',
+      {"test_rnn_cell_backward"}, "bias gradient averaged over the batch instead of summed"),
+    M("02_bptt", "rnn_backward", 'dWh += grads_t["dWh"]', 'dWh = grads_t["dWh"]',
+      {"test_rnn_backward"}, "gradient of Wh not summed over time (one step only)"),
+    M("02_bptt", "rnn_backward", "dh_t = dh[:, t, :] + dh_next", "dh_t = dh[:, t, :]",
+      {"test_rnn_backward"}, "dh_next not added to the upstream dh"),
+    M("02_bptt", "rnn_backward", "for t in reversed(range(T)):", "for t in range(T):",
+      {"test_rnn_backward"}, "walking forward in time instead of backward"),
+]
