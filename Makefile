@@ -44,8 +44,12 @@ demo: $(STAMP)
 release: $(STAMP)
 	$(PY) -m rnn_course.release
 
+# JupyterLab on the student release; nbgrader's extensions (Validate, and for instructors the
+# formgrader on this course directory) come with it. Root (containers, CI machines) needs
+# --allow-root.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS) \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 lock:
 	rm -rf .lock-venv
