@@ -119,6 +119,18 @@ class Course:
         )
         return course
 
+    def clone(self, root) -> "Course":
+        """A copy of this course directory (gradebook included) at ``root``.
+
+        nbgrader's SQLite gradebook is not safe for concurrent writers: to autograde in
+        parallel, give each worker its own clone and read the scores from each.
+        """
+        target = Path(root).resolve()
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(self.root, target)
+        return Course(target, self.repo)
+
     # paths -----------------------------------------------------------------------------
     def source(self, chapter: str) -> Path:
         return self.root / "solutions" / chapter / f"{chapter}.ipynb"

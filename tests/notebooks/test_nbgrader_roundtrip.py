@@ -8,6 +8,7 @@ points, and every mutant (tests/notebooks/mutants/) fewer points in the cells it
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 
 import nbformat
@@ -21,11 +22,18 @@ pytestmark = pytest.mark.notebook
 MUTANTS = [m for m in MUTANTS if m.chapter in CHAPTERS]
 
 
+WORKERS = 2  # concurrent nbgrader processes, each on its own course directory (SQLite: one writer)
+
+
 @pytest.fixture(scope="module")
-def graded(course, repo):
-    """Submit the samples and mutants of every chapter, autograde them; {chapter: scores}."""
+def graded(course, repo, tmp_path_factory):
+    """Submit the samples and mutants of every chapter, autograde them; {chapter: scores}.
+
+    The samples are graded in ``course`` itself (the feedback and export tests read them
+    there); the mutants in a clone, concurrently, to halve the wall time on two cores.
+    """
     manifest = samples.partial_manifest(repo)
-    result = {}
+    mutants = course.clone(tmp_path_factory.mktemp("mutants") / "course")
     for chapter in CHAPTERS:
         built = samples.build(course.release(chapter), course.source(chapter), manifest[chapter]["solved"])
         for student, notebook in built.items():
@@ -34,9 +42,19 @@ def graded(course, repo):
         solution = nbformat.read(str(course.source(chapter)), as_version=4)
         for mutant in (m for m in MUTANTS if m.chapter == chapter):
             wrong = samples.mutate(solution, mutant.grade_id, mutant.find, mutant.replace)
-            course.submit(mutant.student, chapter, samples.fill(release, wrong))
-        course.autograde(chapter)
-        result[chapter] = course.scores(chapter)
+            mutants.submit(mutant.student, chapter, samples.fill(release, wrong))
+
+    def lane(c):  # one course directory, its chapters one after another
+        for chapter in CHAPTERS:
+            if list(c.root.glob(f"submitted/*/{chapter}")):
+                c.autograde(chapter)
+
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        for future in [pool.submit(lane, c) for c in (course, mutants)]:
+            future.result()
+    result = {}
+    for chapter in CHAPTERS:
+        result[chapter] = {**course.scores(chapter), **mutants.scores(chapter)}
     return result
 
 
