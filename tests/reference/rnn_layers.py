@@ -1,0 +1,229 @@
+"""Reference Keras layers of chapters 06 and 08: ElmanCell, JordanCell, Bidirectional.
+
+Kept under tests/ (never in rnn_course, which ships to students): these are the answers the
+chapters grade, written with ``keras.ops`` only so they run on every Keras backend. The unit
+tests in tests/unit/test_reference_rnn_layers.py prove them equal to Keras' built-in layers
+(SimpleRNN, Bidirectional) weight for weight, and that they survive a ``.keras`` round trip.
+
+Weight layout (Keras'): kernel (D, H), recurrent_kernel (H, H), bias (H,). Shape letters: N
+batch, T time, D input features, H hidden units, V output units of a Jordan cell.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+PACKAGE = "rnn_course_reference"
+MERGE_MODES = ("concat", "sum", "ave", "mul", None)
+
+
+def _positive_int(value, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{argument} must be a positive int; received: {value!r}")
+    return value
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ElmanCell(keras.layers.Layer):
+    """Elman RNN cell for ``keras.layers.RNN``: h_t = activation(x_t W + h_{t-1} U + b).
+
+    Args:
+        units: H, the size of the hidden state (and of the output).
+        activation: name or callable (default "tanh").
+        **kwargs: passed to ``keras.layers.Layer`` (name, dtype, ...).
+
+    Weights (created by ``build``): kernel (D, H), recurrent_kernel (H, H), bias (H,), the
+    layout of ``keras.layers.SimpleRNNCell``, so ``set_weights(simple_rnn.get_weights())`` works.
+
+    Example:
+        layer = keras.layers.RNN(ElmanCell(16), return_sequences=True)
+    """
+
+    def __init__(self, units, activation="tanh", **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(units, "units")
+        self.activation = keras.activations.get(activation)
+        self.state_size = self.units
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        D = input_shape[-1]
+        self.kernel = self.add_weight(shape=(D, self.units), initializer="glorot_uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="orthogonal", name="recurrent_kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, inputs, states):
+        """One step: inputs (N, D), states [h_prev (N, H)] -> (h (N, H), [h])."""
+        h_prev = states[0] if isinstance(states, (list, tuple)) else states
+        h = self.activation(
+            ops.matmul(inputs, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel) + self.bias)
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class JordanCell(keras.layers.Layer):
+    """Jordan RNN cell: the previous *output* y_{t-1} is fed back, not the hidden state.
+
+        h_t = activation(x_t W + y_{t-1} U + b),   y_t = output_activation(h_t W_y + b_y)
+
+    Args:
+        units: H, the size of the hidden layer.
+        output_units: V, the size of the output y_t, which is also the state.
+        activation: of the hidden layer (default "tanh").
+        output_activation: of the output (default "softmax").
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Weights: kernel (D, H), recurrent_kernel (V, H), bias (H,), output_kernel (H, V),
+    output_bias (V,). ``state_size`` and ``output_size`` are V; the initial state is y_0 = 0.
+    """
+
+    def __init__(self, units, output_units, activation="tanh", output_activation="softmax", **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(units, "units")
+        self.output_units = _positive_int(output_units, "output_units")
+        self.activation = keras.activations.get(activation)
+        self.output_activation = keras.activations.get(output_activation)
+        self.state_size = self.output_units
+        self.output_size = self.output_units
+
+    def build(self, input_shape):
+        D, H, V = input_shape[-1], self.units, self.output_units
+        self.kernel = self.add_weight(shape=(D, H), initializer="glorot_uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(V, H), initializer="orthogonal",
+                                                name="recurrent_kernel")
+        self.bias = self.add_weight(shape=(H,), initializer="zeros", name="bias")
+        self.output_kernel = self.add_weight(shape=(H, V), initializer="glorot_uniform",
+                                             name="output_kernel")
+        self.output_bias = self.add_weight(shape=(V,), initializer="zeros", name="output_bias")
+
+    def call(self, inputs, states):
+        """One step: inputs (N, D), states [y_prev (N, V)] -> (y (N, V), [y])."""
+        y_prev = states[0] if isinstance(states, (list, tuple)) else states
+        h = self.activation(
+            ops.matmul(inputs, self.kernel) + ops.matmul(y_prev, self.recurrent_kernel) + self.bias)
+        y = self.output_activation(ops.matmul(h, self.output_kernel) + self.output_bias)
+        return y, [y]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "output_units": self.output_units,
+            "activation": keras.activations.serialize(self.activation),
+            "output_activation": keras.activations.serialize(self.output_activation),
+        }
+
+
+def merge_directions(y_forward, y_backward, merge_mode="concat"):
+    """Combine the outputs of the two directions, both (N, T, H) or (N, H), in time order.
+
+    Returns:
+        concat: (..., 2H) forward first; sum, ave, mul: (..., H) elementwise; None: the pair.
+    """
+    if merge_mode == "concat":
+        return ops.concatenate([y_forward, y_backward], axis=-1)
+    if merge_mode == "sum":
+        return y_forward + y_backward
+    if merge_mode == "ave":
+        return (y_forward + y_backward) / 2
+    if merge_mode == "mul":
+        return y_forward * y_backward
+    if merge_mode is None:
+        return (y_forward, y_backward)
+    raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")
+
+
+def _copy_layer(layer, name, go_backwards):
+    """A fresh layer with ``layer``'s configuration (and new weights), renamed."""
+    config = layer.get_config()
+    config.update(name=name, go_backwards=go_backwards)
+    return type(layer).from_config(config)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Bidirectional(keras.layers.Layer):
+    """Run a recurrent layer over the sequence forwards and backwards; merge the two outputs.
+
+    Like ``keras.layers.Bidirectional`` (and equal to it weight for weight): a forward copy and
+    a backward copy (``go_backwards=True``) of ``layer``, each with its own weights. Both get
+    the mask, so for right-padded sequences the backward pass starts at each sequence's last
+    real token: reversed, the padding comes first, and masked steps leave the state at its
+    initial value. Returned sequences of the backward copy are flipped back into time order.
+
+    Args:
+        layer: a recurrent layer (``keras.layers.RNN`` or a subclass) with go_backwards=False.
+        merge_mode: "concat", "sum", "ave", "mul" or None (return both outputs).
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    ``get_weights()``: the forward copy's weights, then the backward copy's, as in Keras.
+    """
+
+    def __init__(self, layer, merge_mode="concat", **kwargs):
+        if not isinstance(layer, keras.layers.Layer) or not hasattr(layer, "go_backwards"):
+            raise TypeError(f"layer must be a recurrent Keras layer; received: {layer!r}")
+        if layer.go_backwards:
+            raise ValueError(f"layer must have go_backwards=False; received: {layer.name}")
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")
+        super().__init__(**kwargs)
+        base = layer.name.removeprefix("forward_").removeprefix("backward_")
+        self.forward_layer = _copy_layer(layer, f"forward_{base}", go_backwards=False)
+        self.backward_layer = _copy_layer(layer, f"backward_{base}", go_backwards=True)
+        for copy in (self.forward_layer, self.backward_layer):
+            # As Keras does: padded steps of returned sequences are zeros in both directions.
+            copy.zero_output_for_mask = copy.return_sequences
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
+        self.supports_masking = True
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        for copy in (self.forward_layer, self.backward_layer):
+            if not copy.built:
+                copy.build(sequences_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        forward_state = backward_state = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            forward_state, backward_state = list(initial_state[:half]), list(initial_state[half:])
+        y = self.forward_layer(sequences, initial_state=forward_state, mask=mask, training=training)
+        y_rev = self.backward_layer(sequences, initial_state=backward_state, mask=mask, training=training)
+        if self.return_state:
+            states = tuple(y[1:]) + tuple(y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = ops.flip(y_rev, axis=1)
+        output = merge_directions(y, y_rev, self.merge_mode)
+        if self.return_state:
+            return (output if self.merge_mode is None else (output,)) + states
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.merge_mode is None:
+            output_mask = (output_mask, output_mask)
+        else:
+            output_mask = (output_mask,)
+        if self.return_state:
+            n_states = len(self.forward_layer.state_size) * 2
+            output_mask = output_mask + (None,) * n_states
+        return output_mask if len(output_mask) > 1 else output_mask[0]
+
+    def get_config(self):
+        return {**super().get_config(), "merge_mode": self.merge_mode,
+                "layer": keras.saving.serialize_keras_object(self.forward_layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        config["layer"] = keras.saving.deserialize_keras_object(config["layer"], custom_objects=custom_objects)
+        return cls(**config)

@@ -1,0 +1,324 @@
+"""The reference layers of chapters 06 and 08 (tests/reference/rnn_layers.py) against Keras.
+
+ElmanCell in keras.layers.RNN equals keras.layers.SimpleRNN, and Bidirectional equals
+keras.layers.Bidirectional, weight for weight (float64 within 1e-6 or better, float32 within
+1e-5); JordanCell equals an explicit numpy loop; every layer survives get_config/from_config
+and a .keras save/load round trip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from tests.reference.rnn_layers import (  # noqa: E402
+    Bidirectional,
+    ElmanCell,
+    JordanCell,
+    merge_directions,
+)
+
+TOL = {"float64": 1e-6, "float32": 1e-5}
+MERGE_MODES = ["concat", "sum", "ave", "mul", None]
+
+
+def as_list(out):
+    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+
+
+def assert_all_close(received, expected, tol, what=""):
+    received, expected = as_list(received), as_list(expected)
+    assert len(received) == len(expected), f"{what}: {len(received)} outputs, expected {len(expected)}"
+    for i, (r, e) in enumerate(zip(received, expected)):
+        assert r.shape == e.shape, f"{what} output {i}: shape {r.shape}, expected {e.shape}"
+        err = float(np.max(np.abs(r.astype(np.float64) - e))) if r.size else 0.0
+        assert err <= tol, f"{what} output {i}: max error {err:.3g} > {tol:g}"
+
+
+def right_padded_mask(lengths, T):
+    return np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+
+
+def random_weights(layer, rng, scale=0.5):
+    layer.set_weights([rng.normal(size=w.shape) * scale for w in layer.get_weights()])
+
+
+# --------------------------------------------------------------------------------------------
+# ElmanCell
+# --------------------------------------------------------------------------------------------
+
+ELMAN_SETTINGS = [
+    dict(return_sequences=True),
+    dict(return_sequences=False),
+    dict(return_state=True),
+    dict(return_sequences=True, return_state=True),
+    dict(go_backwards=True),
+    dict(go_backwards=True, return_sequences=True, return_state=True),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("settings", ELMAN_SETTINGS, ids=lambda s: ",".join(s) or "default")
+def test_elman_cell_equals_simple_rnn(dtype, settings):
+    rng = np.random.default_rng(len(settings) + (dtype == "float32"))
+    N, T, D, H = 3, 6, 4, 5
+    simple = keras.layers.SimpleRNN(H, dtype=dtype, **settings)
+    simple.build((None, T, D))
+    random_weights(simple, rng)
+    layer = keras.layers.RNN(ElmanCell(H, dtype=dtype), dtype=dtype, **settings)
+    layer.build((None, T, D))
+    layer.set_weights(simple.get_weights())
+    x = rng.normal(size=(N, T, D)).astype(dtype)
+    mask = right_padded_mask([T, 2, 1], T)
+    h0 = rng.normal(size=(N, H)).astype(dtype)
+    assert_all_close(layer(x), simple(x), TOL[dtype], "no mask")
+    assert_all_close(layer(x, mask=mask), simple(x, mask=mask), TOL[dtype], "right-padded mask")
+    assert_all_close(layer(x, initial_state=[h0]), simple(x, initial_state=[h0]), TOL[dtype], "h0")
+
+
+def test_elman_cell_weights_are_named_and_shaped_as_keras():
+    cell = ElmanCell(7)
+    cell.build((None, 3))
+    assert [w.name for w in cell.weights] == ["kernel", "recurrent_kernel", "bias"]
+    assert [tuple(w.shape) for w in cell.weights] == [(3, 7), (7, 7), (7,)]
+    assert cell.state_size == 7 and cell.output_size == 7
+
+
+def test_elman_cell_relu_activation_equals_simple_rnn():
+    rng = np.random.default_rng(7)
+    simple = keras.layers.SimpleRNN(4, activation="relu", return_sequences=True, dtype="float64")
+    simple.build((None, 5, 2))
+    random_weights(simple, rng)
+    layer = keras.layers.RNN(ElmanCell(4, activation="relu", dtype="float64"), return_sequences=True,
+                             dtype="float64")
+    layer.build((None, 5, 2))
+    layer.set_weights(simple.get_weights())
+    x = rng.normal(size=(2, 5, 2))
+    assert_all_close(layer(x), simple(x), 1e-12, "relu")
+
+
+def test_elman_cell_config_round_trip():
+    cell = ElmanCell(6, activation="relu", name="elman")
+    config = cell.get_config()
+    assert config["units"] == 6 and config["activation"] == "relu"
+    clone = ElmanCell.from_config(config)
+    assert clone.units == 6 and clone.activation is keras.activations.relu and clone.name == "elman"
+    assert keras.saving.get_registered_name(ElmanCell) == "rnn_course_reference>ElmanCell"
+
+
+@pytest.mark.parametrize("units", [0, -1, 2.5, True, "4"])
+def test_elman_cell_rejects_bad_units(units):
+    with pytest.raises(ValueError, match="units"):
+        ElmanCell(units)
+
+
+# --------------------------------------------------------------------------------------------
+# JordanCell
+# --------------------------------------------------------------------------------------------
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def jordan_numpy(x, weights, mask=None, y0=None):
+    """Explicit loop: h_t = tanh(x_t W + y_{t-1} U + b), y_t = softmax(h_t Wy + by)."""
+    W, U, b, Wy, by = weights
+    N, T, _ = x.shape
+    y_prev = np.zeros((N, Wy.shape[1])) if y0 is None else y0
+    ys = []
+    for t in range(T):
+        y = softmax(np.tanh(x[:, t] @ W + y_prev @ U + b) @ Wy + by)
+        if mask is not None:  # Keras' RNN masking: keep the state, repeat the last output
+            y = np.where(mask[:, t, None], y, y_prev)
+        ys.append(y)
+        y_prev = y
+    return np.stack(ys, axis=1)
+
+
+@pytest.mark.parametrize("N,T,D,H,V", [(1, 1, 1, 1, 2), (3, 6, 4, 5, 3), (2, 4, 3, 2, 6)])
+def test_jordan_cell_equals_numpy_loop(N, T, D, H, V):
+    rng = np.random.default_rng(N * 100 + T)
+    layer = keras.layers.RNN(JordanCell(H, V, dtype="float64"), return_sequences=True, dtype="float64")
+    layer.build((None, T, D))
+    assert [tuple(w.shape) for w in layer.weights] == [(D, H), (V, H), (H,), (H, V), (V,)]
+    weights = [rng.normal(size=w.shape) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    x = rng.normal(size=(N, T, D))
+    assert_all_close(layer(x), jordan_numpy(x, weights), 1e-12, "Jordan")
+    mask = right_padded_mask(rng.integers(1, T + 1, size=N), T)
+    assert_all_close(layer(x, mask=mask), jordan_numpy(x, weights, mask), 1e-12, "Jordan masked")
+    cell = layer.cell
+    assert cell.state_size == V and cell.output_size == V
+
+
+def test_jordan_cell_feeds_back_the_output_not_the_hidden_state():
+    """With H == V the two feedbacks have the same shapes; only y_{t-1} gives the loop's values."""
+    rng = np.random.default_rng(3)
+    N, T, D, H = 2, 5, 3, 4
+    layer = keras.layers.RNN(JordanCell(H, H, dtype="float64"), return_sequences=True, dtype="float64")
+    layer.build((None, T, D))
+    weights = [rng.normal(size=w.shape) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    x = rng.normal(size=(N, T, D))
+    W, U, b, Wy, by = weights
+    h, ys = np.zeros((N, H)), []
+    for t in range(T):  # the wrong recurrence: h fed back
+        h = np.tanh(x[:, t] @ W + h @ U + b)
+        ys.append(softmax(h @ Wy + by))
+    wrong = np.stack(ys, axis=1)
+    right = np.asarray(layer(x))
+    assert np.abs(right - jordan_numpy(x, weights)).max() < 1e-12
+    assert np.abs(right - wrong).max() > 1e-3
+
+
+def test_jordan_cell_config_round_trip():
+    cell = JordanCell(5, 3, activation="relu", output_activation="sigmoid")
+    config = cell.get_config()
+    assert (config["units"], config["output_units"]) == (5, 3)
+    assert (config["activation"], config["output_activation"]) == ("relu", "sigmoid")
+    clone = JordanCell.from_config(config)
+    assert clone.output_activation is keras.activations.sigmoid
+
+
+# --------------------------------------------------------------------------------------------
+# Bidirectional
+# --------------------------------------------------------------------------------------------
+
+
+def test_merge_directions():
+    a = np.arange(6.0).reshape(1, 2, 3)
+    b = np.full((1, 2, 3), 2.0)
+    assert np.asarray(merge_directions(a, b, "concat")).shape == (1, 2, 6)
+    np.testing.assert_allclose(merge_directions(a, b, "sum"), a + b)
+    np.testing.assert_allclose(merge_directions(a, b, "ave"), (a + b) / 2)
+    np.testing.assert_allclose(merge_directions(a, b, "mul"), a * b)
+    pair = merge_directions(a, b, None)
+    assert isinstance(pair, tuple) and pair[0] is a and pair[1] is b
+    with pytest.raises(ValueError, match="merge_mode"):
+        merge_directions(a, b, "max")
+
+
+def pair(layer_cls, H, merge_mode, T, D, rng, dtype="float32", **settings):
+    """keras.layers.Bidirectional and the reference, built, with the same random weights."""
+    inner = getattr(keras.layers, layer_cls)(H, dtype=dtype, **settings)
+    theirs = keras.layers.Bidirectional(inner, merge_mode=merge_mode, dtype=dtype)
+    ours = Bidirectional(inner, merge_mode=merge_mode, dtype=dtype)
+    theirs.build((None, T, D))
+    ours.build((None, T, D))
+    random_weights(theirs, rng)
+    ours.set_weights(theirs.get_weights())
+    return theirs, ours
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+@pytest.mark.parametrize("settings", [
+    dict(return_sequences=True),
+    dict(return_sequences=False),
+    dict(return_sequences=True, return_state=True),
+    dict(return_state=True),
+], ids=lambda s: ",".join(s))
+def test_bidirectional_equals_keras(dtype, merge_mode, settings):
+    rng = np.random.default_rng(11)
+    N, T, D, H = 3, 5, 4, 3
+    theirs, ours = pair("SimpleRNN", H, merge_mode, T, D, rng, dtype, **settings)
+    x = rng.normal(size=(N, T, D)).astype(dtype)
+    mask = right_padded_mask([T, 3, 1], T)
+    assert_all_close(ours(x), theirs(x), TOL[dtype], f"{merge_mode}")
+    assert_all_close(ours(x, mask=mask), theirs(x, mask=mask), TOL[dtype], f"{merge_mode}, mask")
+
+
+@pytest.mark.parametrize("layer_cls", ["LSTM", "GRU"])
+def test_bidirectional_wraps_lstm_and_gru(layer_cls):
+    rng = np.random.default_rng(5)
+    N, T, D, H = 2, 4, 3, 5
+    theirs, ours = pair(layer_cls, H, "concat", T, D, rng, return_sequences=True, return_state=True)
+    x = rng.normal(size=(N, T, D)).astype("float32")
+    mask = right_padded_mask([2, T], T)
+    assert_all_close(ours(x), theirs(x), 1e-5, layer_cls)
+    assert_all_close(ours(x, mask=mask), theirs(x, mask=mask), 1e-5, f"{layer_cls}, mask")
+
+
+def test_bidirectional_backward_pass_starts_at_the_last_real_token():
+    """Padded or not, a sequence's outputs at its real steps are the same."""
+    rng = np.random.default_rng(9)
+    T, D, H, length = 6, 3, 4, 4
+    inner = keras.layers.SimpleRNN(H, return_sequences=True, dtype="float64")
+    ours = Bidirectional(inner, dtype="float64")
+    ours.build((None, T, D))
+    random_weights(ours, rng)
+    x = rng.normal(size=(1, T, D))
+    padded = np.asarray(ours(x, mask=right_padded_mask([length], T)))
+    trimmed = np.asarray(ours(x[:, :length]))
+    np.testing.assert_allclose(padded[:, :length], trimmed, atol=1e-12)
+    np.testing.assert_array_equal(padded[:, length:], 0.0)
+
+
+def test_bidirectional_has_two_copies_with_their_own_weights():
+    inner = keras.layers.SimpleRNN(3, return_sequences=True)
+    ours = Bidirectional(inner)
+    ours.build((None, 4, 2))
+    assert ours.forward_layer is not inner and ours.backward_layer is not inner
+    assert not ours.forward_layer.go_backwards and ours.backward_layer.go_backwards
+    assert len(ours.get_weights()) == 6
+    forward_ids = {id(w) for w in ours.forward_layer.weights}
+    assert not forward_ids & {id(w) for w in ours.backward_layer.weights}
+
+
+@pytest.mark.parametrize("merge_mode", ["bogus", "max"])
+def test_bidirectional_rejects_unknown_merge_mode(merge_mode):
+    with pytest.raises(ValueError, match="merge_mode"):
+        Bidirectional(keras.layers.SimpleRNN(2), merge_mode=merge_mode)
+
+
+def test_bidirectional_config_round_trip():
+    ours = Bidirectional(keras.layers.SimpleRNN(3, return_sequences=True), merge_mode="ave", name="bi")
+    config = ours.get_config()
+    clone = Bidirectional.from_config(config)
+    assert clone.merge_mode == "ave" and clone.return_sequences and clone.name == "bi"
+    assert clone.forward_layer.name == ours.forward_layer.name
+    assert clone.backward_layer.go_backwards
+
+
+# --------------------------------------------------------------------------------------------
+# .keras round trips
+# --------------------------------------------------------------------------------------------
+
+
+def round_trip(model, x, tmp_path):
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert_all_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0), 0.0, "reloaded")
+    return loaded
+
+
+def test_elman_and_jordan_models_save_and_load(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 5, 3)).astype("float32")
+    inputs = keras.Input((None, 3))
+    elman = keras.layers.RNN(ElmanCell(4), return_sequences=True)(inputs)
+    jordan = keras.layers.RNN(JordanCell(4, 3))(elman)
+    model = keras.Model(inputs, jordan)
+    random_weights(model, rng)
+    loaded = round_trip(model, x, tmp_path)
+    assert any(isinstance(layer.cell, ElmanCell) for layer in loaded.layers if hasattr(layer, "cell"))
+
+
+def test_bidirectional_model_with_mask_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(2)
+    model = keras.Sequential([
+        keras.Input((6,), dtype="int32"),
+        keras.layers.Embedding(8, 4, mask_zero=True),
+        Bidirectional(keras.layers.RNN(ElmanCell(3), return_sequences=True), merge_mode="sum"),
+        Bidirectional(keras.layers.SimpleRNN(2)),
+        keras.layers.Dense(2),
+    ])
+    random_weights(model, rng)
+    x = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 1, 2]])
+    loaded = round_trip(model, x, tmp_path)
+    assert isinstance(loaded.layers[1], Bidirectional)
