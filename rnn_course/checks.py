@@ -33,6 +33,7 @@ __all__ = [
     "check_int",
     "check_raises",
     "check_gradient",
+    "check_true",
 ]
 
 _PRECISION = 6
@@ -501,3 +502,22 @@ def check_gradient(
     if diagnosis:
         lines.append(f"  {diagnosis}")
     _fail("\n".join(lines), hint)
+
+
+def check_true(condition, message: str, hint: str | None = None) -> None:
+    """Fail with ``message`` (and ``hint``) unless ``condition`` is true.
+
+    For properties no other check expresses (two layers must not share weights, a flag must
+    be set). Write the message as the diagnosis a student reads: what is wrong and where.
+
+    Example:
+        checks.check_true(a.kernel is not b.kernel, "the two directions share one kernel.")
+    """
+    if not isinstance(message, str) or not message:
+        raise TypeError(f"message must be a non-empty string; received: {message!r}")
+    try:
+        ok = bool(condition)
+    except Exception as exc:  # e.g. the truth value of an array is ambiguous
+        raise TypeError(f"condition must be a truth value; received {type(condition).__name__}: {exc}") from None
+    if not ok:
+        _fail(message, hint)

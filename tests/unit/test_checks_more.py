@@ -1,4 +1,4 @@
-"""checks.check_gradient: relative-error check of a gradient with an explaining failure."""
+"""checks.check_gradient and checks.check_true."""
 
 from __future__ import annotations
 
@@ -51,3 +51,17 @@ def test_noise_is_not_diagnosed_as_a_constant_offset():
     with pytest.raises(checks.CheckFailure) as info:
         checks.check_gradient(expected + 1e-11, expected, name="g", tol=1e-9)
     assert "constant offset" not in str(info.value)
+
+
+def test_check_true_passes_and_fails_with_the_message():
+    checks.check_true(1 + 1 == 2, "arithmetic is broken")
+    with pytest.raises(checks.CheckFailure, match="the two directions share one kernel") as info:
+        checks.check_true(False, "the two directions share one kernel.", hint="build two copies")
+    assert "Hint: build two copies" in str(info.value)
+
+
+def test_check_true_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="message"):
+        checks.check_true(True, "")
+    with pytest.raises(TypeError, match="condition"):
+        checks.check_true(np.array([True, False]), "ambiguous")
