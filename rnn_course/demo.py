@@ -80,6 +80,11 @@ def run_demo(root: Path, repo: Path | None = None, only: list[str] | None = None
     return scores
 
 
+def expected_auto(student: str, score, manifest_entry: dict) -> float:
+    """The autograded points a sample must earn: full, zero, or the partial sample's declared points."""
+    return {"complete": score.auto_max, "blank": 0.0}.get(student, manifest_entry["expected_points"])
+
+
 def format_table(scores: dict, manifest: dict) -> str:
     """The grade table: autograded points / autograded maximum, student × chapter."""
     names = list(scores)
@@ -96,8 +101,7 @@ def format_table(scores: dict, manifest: dict) -> str:
             row.append(f"{score.auto:g} / {score.auto_max:g}")
             got += score.auto
             top += score.auto_max
-            expected += {"complete": score.auto_max, "blank": 0.0}.get(
-                student, manifest[chapter]["expected_points"])
+            expected += expected_auto(student, score, manifest[chapter])
         verdict = "ok" if abs(got - expected) < 1e-9 else "MISMATCH"
         lines.append(
             f"{student:<10}" + "".join(f"{r:>{width}}" for r in row)
@@ -116,9 +120,8 @@ def main(argv=None) -> int:
     scores = run_demo(root, repo, args.chapters or None)
     manifest = samples.partial_manifest(repo)
     for chapter, by_student in scores.items():
-        expected = {"complete": by_student["complete"].auto_max, "blank": 0.0,
-                    "partial": manifest[chapter]["expected_points"]}
-        for student, want in expected.items():
+        for student in STUDENTS:
+            want = expected_auto(student, by_student[student], manifest[chapter])
             if abs(by_student[student].auto - want) > 1e-9:
                 print(f"error: {student} scored {by_student[student].auto:g} on {chapter}; "
                       f"expected {want:g}", file=sys.stderr)
