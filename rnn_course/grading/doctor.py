@@ -1,0 +1,70 @@
+"""``rnn-course doctor``: what this machine can run and enforce, checked for real."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import tempfile
+import time
+from pathlib import Path
+
+PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "nbgrader", "jupyterlab", "ipykernel",
+            "jupyter_client", "distributed", "jax", "torch")
+
+
+def checks(course_root: Path) -> list[tuple[str, bool, str]]:
+    """(name, ok, detail) for each check; a missing optional package is not a failure."""
+    out = []
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    out.append(("packages", True, ", ".join(versions)))
+
+    import keras
+
+    from rnn_course import env
+
+    out.append(("keras backend", True, keras.backend.backend()))
+    try:
+        out.append(("device", True, env.device()))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        out.append(("device", False, f"{exc.__class__.__name__}: {exc}"))
+
+    course_ok = (course_root / "nbgrader_config.py").is_file() and (course_root / "solutions").is_dir()
+    out.append(("course directory", course_ok,
+                str(course_root) if course_ok else f"{course_root} lacks nbgrader_config.py or solutions/"))
+
+    out.append(_sandbox_check())
+    return out
+
+
+def _sandbox_check() -> tuple[str, bool, str]:
+    """Start a sandboxed kernel, run a cell that tries the network and a file outside, report."""
+    import nbformat
+
+    from rnn_course.grading.execute import Limits, execute
+    from rnn_course.grading.grade import allowed_roots
+
+    notebook = nbformat.v4.new_notebook()
+    probe = (
+        "import socket, os\n"
+        "try:\n    socket.create_connection(('127.0.0.1', 9), timeout=1); net = 'open'\n"
+        "except Exception as e:\n    net = 'blocked'\n"
+        "print(net)\n"
+    )
+    cell = nbformat.v4.new_code_cell(probe)
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "probe", "points": 1, "solution": False,
+                                 "locked": True}
+    notebook.cells.append(cell)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="rcg-doctor-") as work:
+        result = execute(dict(notebook), workdir=Path(work), deny_roots=[], allow_roots=[str(p) for p in allowed_roots()],
+                         limits=Limits(cell_timeout=60, notebook_timeout=120))
+    printed = "".join(o.get("text", "") for o in result.notebook["cells"][0].get("outputs", []))
+    ok = result.verdicts.get("probe", {}).get("passed", False) and "blocked" in printed
+    detail = (f"kernel started and ran in {time.monotonic() - start:.1f} s; network: "
+              f"{result.sandbox.get('network', '?')}, probe connection {printed.strip() or '?'}; "
+              f"limits: {', '.join(result.sandbox.get('limits', [])) or 'none'}")
+    return ("sandbox", ok, detail)

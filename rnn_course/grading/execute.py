@@ -1,0 +1,402 @@
+"""Execute one merged notebook in a sandboxed kernel and decide each test cell's verdict.
+
+A test cell passes when the kernel's ``execute_reply`` says ``ok``, no ``error`` output came back
+and the guard reported no tampering while it ran. Anything it writes to stderr (Python warnings,
+TensorFlow's C++ log on file descriptor 2) does not matter. Verdicts come from the Jupyter
+protocol messages this process receives and from the guard's pipe — plain JSON and text, never
+a pickle from the kernel.
+
+Limits per notebook: a per-cell timeout (the kernel is interrupted, the cell fails, the next
+cells still run), a wall-clock limit for the whole notebook, a memory limit (address space in
+the kernel, plus a resident-memory watchdog here), a cap on the output kept, a cap on the bytes
+a cell may print before the kernel is stopped, and no network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from rnn_course.samples import nbgrader_meta
+
+BARRIER_PREFIX = "rnn-course-barrier:"
+
+
+@dataclasses.dataclass
+class Limits:
+    """Per-notebook limits (seconds and bytes)."""
+
+    cell_timeout: float = 120.0
+    notebook_timeout: float = 600.0
+    memory_bytes: int | None = 8 * 2**30
+    output_bytes: int = 2 * 2**20        # kept in the graded notebook
+    flood_bytes: int = 64 * 2**20        # printed by one notebook before the kernel is stopped
+    file_bytes: int = 256 * 2**20        # largest file the notebook may write
+    startup_timeout: float = 120.0
+
+
+@dataclasses.dataclass
+class Execution:
+    """What happened to one notebook: the executed notebook and per-test-cell verdicts."""
+
+    notebook: dict                       # nbformat v4 as plain JSON-able dict
+    verdicts: dict                       # grade_id -> {"passed": bool, "why": str}
+    status: str                          # ok | timeout | notebook-timeout | memory | output-flood | kernel-died | tampering | error
+    events: list                         # guard lines and limit events, for the report
+    seconds: float
+    sandbox: dict                        # what the sandbox could enforce here
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def kernel_environment(scratch: Path, settings: dict) -> dict:
+    """A minimal environment for the sandbox kernel (no inherited secrets or course paths)."""
+    keep = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
+            "RNN_COURSE_LONG", "XLA_FLAGS", "JAX_PLATFORMS")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update({
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch / "tmp"),
+        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
+        "IPYTHONDIR": str(scratch / ".ipython"),
+        "JUPYTER_RUNTIME_DIR": str(scratch / ".jupyter"),
+        "KERAS_HOME": str(scratch / ".keras"),
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+        "NBGRADER_EXECUTION": "autograde",   # what nbgrader sets; chapters run in fast mode
+        "RNN_COURSE_SANDBOX": json.dumps(settings),
+    })
+    return env
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _output_size(output: dict) -> int:
+    if output.get("output_type") == "stream":
+        return len(output.get("text", ""))
+    size = 0
+    for value in output.get("data", {}).values():
+        size += len(value) if isinstance(value, str) else len(json.dumps(value))
+    size += sum(len(line) for line in output.get("traceback", []))
+    return size
+
+
+class Sandbox:
+    """A kernel in a scratch folder with the guard, driven over Unix sockets."""
+
+    def __init__(self, workdir: Path, deny_roots: list, allow_roots: list, limits: Limits,
+                 notebook_name: str = "submission.ipynb", notebook_bytes: bytes | None = None):
+        self.limits = limits
+        self.private = Path(tempfile.mkdtemp(prefix="k", dir=workdir))
+        self.scratch = self.private / "w"
+        (self.scratch / "tmp").mkdir(parents=True)
+        if notebook_bytes is not None:  # the submission alone, as the student saw it
+            (self.scratch / notebook_name).write_bytes(notebook_bytes)
+        self.report_path = self.private / "report"
+        os.mkfifo(self.report_path)
+        self.report_fd = os.open(self.report_path, os.O_RDONLY | os.O_NONBLOCK)
+        self._buffer = b""
+        self.settings = {
+            "scratch": str(self.scratch),
+            "deny_roots": [str(p) for p in deny_roots] + [str(workdir)],
+            "allow_roots": [str(p) for p in allow_roots],
+            "report_path": str(self.report_path),
+            "barrier_prefix": BARRIER_PREFIX,
+            "memory_bytes": limits.memory_bytes,
+            "file_bytes": limits.file_bytes,
+            "open_files": 4096,
+            "processes": 4096,
+            "isolate_network": True,
+        }
+        self.km = None
+        self.kc = None
+
+    # lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        from jupyter_client import KernelManager
+        from jupyter_client.kernelspec import KernelSpec
+
+        km = KernelManager(transport="ipc", ip=str(self.private / "ipc"))
+        km._kernel_spec = KernelSpec(
+            argv=[sys.executable, "-m", "rnn_course.grading.sandbox", "-f", "{connection_file}"],
+            display_name="rnn-course sandbox", language="python", env={},
+        )
+        km.connection_file = str(self.private / "connection.json")
+        env = kernel_environment(self.scratch, self.settings)
+        km.start_kernel(env=env, cwd=str(self.scratch), independent=False)
+        self.km = km
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=self.limits.startup_timeout)
+        self.kc = kc
+
+    def stop(self) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+        finally:
+            if self.km is not None and self.km.has_kernel:
+                try:
+                    self.km.shutdown_kernel(now=True)
+                except Exception:
+                    self.kill()
+            try:
+                os.close(self.report_fd)
+            except OSError:
+                pass
+            shutil.rmtree(self.private, ignore_errors=True)
+
+    def kill(self) -> None:
+        if self.km is not None and self.km.has_kernel:
+            try:
+                self.km.kill_kernel()
+            except Exception:
+                pid = getattr(self.km.provisioner, "pid", None)
+                if pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+
+    def alive(self) -> bool:
+        return self.km is not None and self.km.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return getattr(getattr(self.km, "provisioner", None), "pid", None)
+
+    # the guard's pipe -------------------------------------------------------------------
+    def drain(self) -> list[str]:
+        """Lines the guard wrote since the last call."""
+        while True:
+            try:
+                chunk = os.read(self.report_fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [line.decode(errors="replace") for line in lines if line]
+
+    # execution --------------------------------------------------------------------------
+    def run(self, code: str, timeout: float, silent: bool = False, budget: dict | None = None):
+        """Execute ``code``: (reply status or a limit's name, outputs, bytes printed)."""
+        msg_id = self.kc.execute(code, silent=silent, store_history=not silent,
+                                 allow_stdin=False, stop_on_error=False)
+        deadline = time.monotonic() + timeout
+        outputs, printed, kept = [], 0, 0
+        idle = False
+        limit_hit = None
+        while not idle:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                limit_hit = "timeout"
+                break
+            try:
+                msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.25))
+            except queue.Empty:
+                if not self.alive():
+                    return "kernel-died", outputs, printed
+                if self.limits.memory_bytes and self.pid and _rss_bytes(self.pid) > self.limits.memory_bytes:
+                    self.kill()
+                    return "memory", outputs, printed
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+            elif kind == "clear_output":
+                outputs.clear()
+            elif kind in ("stream", "display_data", "execute_result", "error"):
+                output = nbformat.v4.output_from_msg(msg)
+                size = _output_size(output)
+                printed += size
+                if budget is not None:
+                    budget["printed"] = budget.get("printed", 0) + size
+                    if budget["printed"] > self.limits.flood_bytes:
+                        limit_hit = "output-flood"
+                        break
+                if kind == "error" or kept + size <= self.limits.output_bytes:
+                    if kind == "stream" and outputs and outputs[-1].get("output_type") == "stream" \
+                            and outputs[-1].get("name") == output.get("name"):
+                        outputs[-1]["text"] += output["text"]
+                    else:
+                        outputs.append(output)
+                    kept += size
+                elif not any(o.get("name") == "rnn-course" for o in outputs):
+                    outputs.append(nbformat.v4.new_output(
+                        "stream", name="stdout",
+                        text=f"\n[rnn-course: output beyond {self.limits.output_bytes} bytes not kept]\n"))
+                    outputs[-1]["name"] = "stdout"
+        if limit_hit:
+            recovered = self._interrupt()
+            return (limit_hit if recovered else f"{limit_hit}-killed"), outputs, printed
+        reply = self._reply(msg_id, max(5.0, deadline - time.monotonic()))
+        return reply, outputs, printed
+
+    def _reply(self, msg_id: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_shell_msg(timeout=0.5)
+            except queue.Empty:
+                if not self.alive():
+                    return "kernel-died"
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg["content"].get("status", "error")
+        return "no-reply"
+
+    def _interrupt(self) -> bool:
+        """Interrupt the running cell; kill the kernel if it does not come back in 5 s."""
+        try:
+            self.km.interrupt_kernel()
+        except Exception:
+            pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.25)
+            except queue.Empty:
+                if not self.alive():
+                    return False
+                continue
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                # drain the interrupted request's reply
+                try:
+                    while True:
+                        self.kc.get_shell_msg(timeout=0.2)
+                except queue.Empty:
+                    pass
+                return True
+        self.kill()
+        return False
+
+
+def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: list,
+            limits: Limits, submission_bytes: bytes | None = None) -> Execution:
+    """Execute a merged notebook (nbformat v4 dict) in a fresh sandbox and grade its test cells."""
+    started = time.monotonic()
+    nb = nbformat.from_dict(notebook)
+    events: list[str] = []
+    verdicts: dict = {}
+    status = "ok"
+    sandbox = Sandbox(workdir, deny_roots, allow_roots, limits, notebook_bytes=submission_bytes)
+    info: dict = {}
+    try:
+        try:
+            sandbox.start()
+        except Exception as exc:
+            status = "kernel-died"
+            events.append(f"kernel did not start: {exc.__class__.__name__}: {exc}"[:300])
+            sandbox.kill()
+        notebook_deadline = started + limits.notebook_timeout
+        budget: dict = {}
+        stopped = status != "ok"
+        channel_ok = True
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            meta = nbgrader_meta(cell)
+            grade_id = meta.get("grade_id")
+            is_test = bool(meta.get("grade")) and not meta.get("solution")
+            if stopped:
+                cell.outputs = []
+                if is_test:
+                    verdicts[grade_id] = {"passed": False, "why": f"not run ({status})"}
+                continue
+            remaining = notebook_deadline - time.monotonic()
+            if remaining <= 0:
+                status, stopped = "notebook-timeout", True
+                events.append(f"notebook time limit ({limits.notebook_timeout:g} s) reached before {grade_id or 'a cell'}")
+                sandbox.kill()
+                if is_test:
+                    verdicts[grade_id] = {"passed": False, "why": "not run (notebook time limit)"}
+                continue
+            tamper_before = []
+            if is_test:
+                ok, lines = _barrier(sandbox, min(30.0, remaining))
+                tamper_before = lines
+                if not ok:
+                    channel_ok = False
+            reply, outputs, _ = sandbox.run(cell.source, min(limits.cell_timeout, remaining), budget=budget)
+            cell.outputs = outputs
+            cell.execution_count = None
+            lines = sandbox.drain()
+            during = list(lines)
+            if is_test and reply in ("ok", "error"):
+                ok, after = _barrier(sandbox, 30.0)
+                during += after
+                if not ok:
+                    channel_ok = False
+            for line in tamper_before + during:
+                if line.startswith("STATUS "):
+                    info.update(json.loads(line[7:]))
+                elif not line.startswith(("ACK ", "READY ")):
+                    events.append(f"{grade_id or 'cell'}: {line}"[:400])
+            if is_test:
+                tampered = [l for l in during if l.startswith("RESTORED ")]
+                error_output = any(o.get("output_type") == "error" for o in outputs)
+                passed = reply == "ok" and not error_output and not tampered and channel_ok
+                why = "passed" if passed else (
+                    "the guard's channel was cut or the barrier was not executed" if not channel_ok else
+                    "protected functions were replaced while the test ran: " + tampered[0][9:] if tampered else
+                    "an error" if reply in ("ok", "error") else reply)
+                verdicts[grade_id] = {"passed": passed, "why": why[:300]}
+                if not channel_ok and status == "ok":
+                    status = "tampering"
+            if reply not in ("ok", "error"):
+                label = {"timeout": "timeout", "timeout-killed": "timeout", "kernel-died": "kernel-died",
+                         "memory": "memory", "output-flood": "output-flood",
+                         "output-flood-killed": "output-flood", "no-reply": "kernel-died"}.get(reply, reply)
+                events.append(f"{grade_id or 'cell'}: {label}")
+                if status in ("ok", "timeout"):
+                    status = label
+                if reply in ("kernel-died", "memory", "no-reply", "timeout-killed", "output-flood",
+                             "output-flood-killed") or not sandbox.alive():
+                    stopped = True
+                    sandbox.kill()
+        for line in sandbox.drain():
+            if line.startswith("STATUS "):
+                info.update(json.loads(line[7:]))
+    finally:
+        sandbox.stop()
+    if status == "ok" and any(" RESTORED " in e or " DENIED " in e for e in events):
+        status = "guarded"
+    return Execution(nbformat.from_dict(nb), verdicts, status, events, time.monotonic() - started, info)
+
+
+def _barrier(sandbox: Sandbox, timeout: float) -> tuple[bool, list]:
+    """Run a one-time statement the guard must acknowledge: (acknowledged, other guard lines)."""
+    nonce = secrets.token_hex(8)
+    reply, _, _ = sandbox.run(repr(BARRIER_PREFIX + nonce), timeout, silent=True)
+    lines = sandbox.drain()
+    acked = f"ACK {nonce}" in lines
+    return acked and reply == "ok", [l for l in lines if not l.startswith("ACK ")]

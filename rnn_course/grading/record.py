@@ -1,0 +1,122 @@
+"""Write one graded submission into nbgrader's places: the gradebook and ``autograded/``.
+
+Only the grading process calls this, one submission at a time (SQLite is not safe for
+concurrent writers), so workers never touch the gradebook. What it writes is what nbgrader's own
+``autograde`` writes — a submission row, an ``auto_score`` per graded cell, "No response."
+comments, the executed notebook under ``autograded/<student>/<chapter>/`` — so nbgrader's
+``generate_feedback``, ``export`` and the formgrader work on it unchanged. Submissions with
+tampering or a broken limit are *flagged* for the formgrader.
+
+The grader's own record of each submission (status, findings, verdicts and the digests that make
+re-grading idempotent) is ``.rnn-course/results/<chapter>/<student>.json`` in the course directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from rnn_course.samples import nbgrader_meta
+
+SEVERE = {"tampering", "kernel-died", "memory", "output-flood", "notebook-timeout", "unreadable",
+          "wrong-chapter", "grader-error"}
+
+
+def result_path(course_root: Path, chapter: str, student: str) -> Path:
+    return Path(course_root) / ".rnn-course" / "results" / chapter / f"{student}.json"
+
+
+def load_result(course_root: Path, chapter: str, student: str) -> dict | None:
+    path = result_path(course_root, chapter, student)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def record(course_root: Path, db_url: str, template, student: str, result: dict,
+           notebook: dict | None, timestamp: str | None = None) -> dict:
+    """Store a result (see :func:`rnn_course.grading.grade.grade_one`) in the gradebook.
+
+    Args:
+        course_root: the nbgrader course directory.
+        db_url: its gradebook.
+        template: the chapter's :class:`~rnn_course.grading.merge.Template`.
+        student: student id.
+        result: {"status", "findings", "verdicts", "answered", ...} (JSON-able).
+        notebook: the executed notebook (nbformat v4 dict), or None when nothing ran.
+        timestamp: submission time as nbgrader writes it, if known.
+
+    Returns:
+        the result with "score" and "max_score" (autograded points) added.
+    """
+    from nbgrader.api import Gradebook
+
+    chapter = template.chapter
+    verdicts = result.get("verdicts", {})
+    answered = set(result.get("answered", []))
+    score = max_score = 0.0
+    with Gradebook(db_url) as gb:
+        gb.update_or_create_student(student)
+        kwargs = {"timestamp": timestamp} if timestamp else {}
+        gb.update_or_create_submission(chapter, student, **kwargs)
+        for grade_id, points in template.points.items():
+            grade = gb.find_grade(grade_id, chapter, chapter, student)
+            if grade_id in template.tests:
+                passed = bool(verdicts.get(grade_id, {}).get("passed"))
+                grade.auto_score = points if passed else 0.0
+                grade.needs_manual_grade = grade.manual_score is not None
+                score += grade.auto_score
+                max_score += points
+            elif grade_id in answered:
+                grade.auto_score = None
+                grade.needs_manual_grade = True
+            else:
+                grade.auto_score = 0.0
+                grade.needs_manual_grade = grade.manual_score is not None
+        for grade_id in template.answers:
+            comment = gb.find_comment(grade_id, chapter, chapter, student)
+            comment.auto_comment = None if grade_id in answered else "No response."
+        submitted = gb.find_submission_notebook(chapter, chapter, student)
+        submitted.flagged = bool(SEVERE & ({result.get("status")} | {f.split(":")[0] for f in result.get("findings", [])}))
+        gb.db.commit()
+
+    folder = Path(course_root) / "autograded" / student / chapter
+    folder.mkdir(parents=True, exist_ok=True)
+    graded = nbformat.from_dict(notebook if notebook is not None else template.notebook)
+    note = _note(result)
+    if note:
+        graded.cells.insert(0, nbformat.v4.new_markdown_cell(note, id="rnn-course-grader-note"))
+    nbformat.write(graded, str(folder / f"{chapter}.ipynb"))
+    if timestamp:
+        (folder / "timestamp.txt").write_text(timestamp + "\n")
+    result = {**result, "score": score, "max_score": max_score}
+    path = result_path(course_root, chapter, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, sort_keys=True))
+    return result
+
+
+def _note(result: dict) -> str:
+    """A short markdown note for the student and the grader when something was unusual."""
+    lines = []
+    status = result.get("status", "ok")
+    if status not in ("ok", "guarded"):
+        lines.append(f"**Grader status: {status}.** " + {
+            "timeout": "a cell ran past the time limit and was interrupted.",
+            "notebook-timeout": "the notebook ran past its total time limit; later cells were not run.",
+            "memory": "the notebook used more memory than allowed and was stopped.",
+            "output-flood": "the notebook printed too much output and was stopped.",
+            "kernel-died": "the Python kernel stopped (exit, crash or kill); later cells were not run.",
+            "tampering": "the grader's checks were interfered with; affected tests scored 0.",
+            "unreadable": "the file could not be read as a notebook.",
+            "grader-error": "the grader failed on this submission; your instructor has been told.",
+        }.get(status, ""))
+    for finding in result.get("findings", []):
+        lines.append(f"- {finding}")
+    for event in result.get("events", [])[:10]:
+        if " DENIED " in f" {event} " or " RESTORED " in f" {event} ":
+            lines.append(f"- guard: {event}")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""The kernel process of one graded notebook: limits, no network, the guard, then ipykernel.
+
+Started by :mod:`rnn_course.grading.execute` as ``python -m rnn_course.grading.sandbox -f
+CONNECTION_FILE`` with its settings in the environment variable ``RNN_COURSE_SANDBOX`` (JSON).
+Before any student code can run it
+
+1. lowers its own resource limits: address space (memory), size of files written, open files,
+   processes, no core dumps;
+2. moves into a network namespace of its own when the platform allows (loopback only, and down:
+   no network at all; the grader talks to it over Unix sockets), else relies on the guard's
+   denial of Python-level sockets;
+3. imports the heavy libraries the chapters use (so the guard's snapshot covers them);
+4. builds the IPython kernel, opens the grader's report pipe and installs
+   :mod:`rnn_course.grading.guard`, then starts serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+
+
+def _set_limits(settings: dict) -> list[str]:
+    import resource
+
+    applied = []
+    limits = {
+        "RLIMIT_AS": settings.get("memory_bytes"),
+        "RLIMIT_FSIZE": settings.get("file_bytes"),
+        "RLIMIT_NOFILE": settings.get("open_files"),
+        "RLIMIT_NPROC": settings.get("processes"),
+        "RLIMIT_CORE": 0,
+    }
+    for name, value in limits.items():
+        if value is None or not hasattr(resource, name):
+            continue
+        kind = getattr(resource, name)
+        soft, hard = resource.getrlimit(kind)
+        value = int(value)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        try:
+            resource.setrlimit(kind, (value, value))
+            applied.append(f"{name}={value}")
+        except (ValueError, OSError):
+            pass
+    return applied
+
+
+def _isolate_network() -> str:
+    """Enter a new network namespace (no interfaces up): 'namespace', or why not."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError as exc:  # pragma: no cover - non-glibc platforms
+        return f"unavailable ({exc})"
+    for flags, label in ((CLONE_NEWNET, "namespace"), (CLONE_NEWUSER | CLONE_NEWNET, "user namespace")):
+        if libc.unshare(flags) == 0:
+            return label
+    return f"unavailable (unshare: {os.strerror(ctypes.get_errno())})"
+
+
+def _preimport() -> None:
+    import numpy  # noqa: F401
+    import numpy.testing  # noqa: F401
+
+    import rnn_course  # noqa: F401  (sets TensorFlow's log level before it loads)
+    from rnn_course import autodiff, checks, data, env, gradcheck, plotting  # noqa: F401
+
+    try:
+        import keras  # noqa: F401
+        import matplotlib  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def main() -> None:
+    settings = json.loads(os.environ.pop("RNN_COURSE_SANDBOX", "{}"))
+    status = {"limits": _set_limits(settings)}
+    if settings.get("isolate_network", True):
+        status["network"] = _isolate_network()
+    _preimport()
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:] + ["--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"])
+    report_fd = os.open(settings["report_path"], os.O_WRONLY)
+    os.write(report_fd, f"STATUS {json.dumps(status)}\n".encode())
+
+    from rnn_course.grading import guard
+
+    guard.install(
+        scratch=settings["scratch"],
+        deny_roots=settings.get("deny_roots", []),
+        allow_roots=settings.get("allow_roots", []),
+        report_fd=report_fd,
+        barrier_prefix=settings["barrier_prefix"],
+        shell=app.shell,
+        kernel=app.kernel,
+    )
+    del settings
+    app.start()
+
+
+if __name__ == "__main__":
+    main()
