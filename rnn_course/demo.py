@@ -2,19 +2,22 @@
 
 In a scratch course directory (``build/demo/course``, nbgrader's SQLite gradebook inside):
 validate the solutions, generate the release from ``solutions/``, check the release fails its
-tests, make three sample submissions per chapter (see ``samples/README.md``), autograde them,
+tests, make three sample submissions per chapter (see ``samples/README.md``), grade them with
+``rnn-course grade`` (parallel sandboxed kernels, nbgrader's gradebook),
 generate feedback HTML, export the grades CSV, and print a table student × chapter.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from rnn_course import samples
 from rnn_course.course import Course, chapters, repo_root
+from rnn_course.grading.grade import grade_class
 
 STUDENTS = ("complete", "blank", "partial")
 
@@ -55,12 +58,11 @@ def run_demo(root: Path, repo: Path | None = None, only: list[str] | None = None
         for student in STUDENTS:
             course.submit(student, chapter, built[student])
 
-    _step(3, n, f"autograde {len(STUDENTS) * len(names)} submissions with nbgrader")
-    for chapter in names:
-        t = time.perf_counter()
-        course.autograde(chapter)
-        print(f"      {chapter}: {len(STUDENTS)} submissions graded ({time.perf_counter() - t:.0f} s)",
-              flush=True)
+    workers = os.cpu_count() or 1
+    _step(3, n, f"grade {len(STUDENTS) * len(names)} submissions: rnn-course grade submitted/ "
+                f"--workers {workers} (sandboxed, parallel, into nbgrader's gradebook)")
+    report = grade_class(course.root, course.root / "submitted", workers=workers)
+    print("\n".join("      " + line for line in report.format().splitlines()[-2:]), flush=True)
 
     _step(4, n, "generate feedback HTML")
     for chapter in names:

@@ -41,7 +41,7 @@ class Limits:
     notebook_timeout: float = 600.0
     memory_bytes: int | None = 8 * 2**30
     output_bytes: int = 2 * 2**20        # kept in the graded notebook
-    flood_bytes: int = 64 * 2**20        # printed by one notebook before the kernel is stopped
+    flood_bytes: int = 16 * 2**20        # printed by one cell before its prints fail
     file_bytes: int = 256 * 2**20        # largest file the notebook may write
     startup_timeout: float = 120.0
 
@@ -127,6 +127,7 @@ class Sandbox:
             "barrier_prefix": BARRIER_PREFIX,
             "memory_bytes": limits.memory_bytes,
             "file_bytes": limits.file_bytes,
+            "flood_bytes": limits.flood_bytes,
             "open_files": 4096,
             "processes": 4096,
             "isolate_network": True,
@@ -240,7 +241,7 @@ class Sandbox:
                 printed += size
                 if budget is not None:
                     budget["printed"] = budget.get("printed", 0) + size
-                    if budget["printed"] > self.limits.flood_bytes:
+                    if budget["printed"] > 4 * self.limits.flood_bytes:  # the kernel-side cap failed
                         limit_hit = "output-flood"
                         break
                 if kind == "error" or kept + size <= self.limits.output_bytes:
@@ -301,7 +302,7 @@ class Sandbox:
 
 
 def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: list,
-            limits: Limits, submission_bytes: bytes | None = None) -> Execution:
+            limits: Limits, submission_bytes: bytes | None = None, imports: str = "") -> Execution:
     """Execute a merged notebook (nbformat v4 dict) in a fresh sandbox and grade its test cells."""
     started = time.monotonic()
     nb = nbformat.from_dict(notebook)
@@ -342,7 +343,7 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                 continue
             tamper_before = []
             if is_test:
-                ok, lines = _barrier(sandbox, min(30.0, remaining))
+                ok, lines = _barrier(sandbox, min(30.0, remaining), imports)
                 tamper_before = lines
                 if not ok:
                     channel_ok = False
@@ -361,6 +362,8 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                     info.update(json.loads(line[7:]))
                 elif not line.startswith(("ACK ", "READY ")):
                     events.append(f"{grade_id or 'cell'}: {line}"[:400])
+            if any(l.startswith("LIMIT output-flood") for l in tamper_before + during) and status in ("ok", "guarded"):
+                status = "output-flood"
             if is_test:
                 tampered = [l for l in during if l.startswith("RESTORED ")]
                 error_output = any(o.get("output_type") == "error" for o in outputs)
@@ -393,10 +396,15 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
     return Execution(nbformat.from_dict(nb), verdicts, status, events, time.monotonic() - started, info)
 
 
-def _barrier(sandbox: Sandbox, timeout: float) -> tuple[bool, list]:
-    """Run a one-time statement the guard must acknowledge: (acknowledged, other guard lines)."""
+def _barrier(sandbox: Sandbox, timeout: float, imports: str = "") -> tuple[bool, list]:
+    """Run a one-time statement the guard must acknowledge: (acknowledged, other guard lines).
+
+    ``imports`` (the instructor's import statements) run with it, so names such as ``np`` or
+    ``checks`` point at the real modules again whatever a student cell rebound them to.
+    """
     nonce = secrets.token_hex(8)
-    reply, _, _ = sandbox.run(repr(BARRIER_PREFIX + nonce), timeout, silent=True)
+    code = repr(BARRIER_PREFIX + nonce) + ("\n" + imports if imports else "")
+    reply, _, _ = sandbox.run(code, timeout, silent=True)
     lines = sandbox.drain()
     acked = f"ACK {nonce}" in lines
     return acked and reply == "ok", [l for l in lines if not l.startswith("ACK ")]

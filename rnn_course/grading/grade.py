@@ -48,7 +48,7 @@ def grade_job(job: dict) -> dict:
         execution = execute(
             job["notebook"], workdir=Path(job["workdir"]), deny_roots=job["deny_roots"],
             allow_roots=job["allow_roots"], limits=Limits(**job["limits"]),
-            submission_bytes=job.get("submission_bytes"),
+            submission_bytes=job.get("submission_bytes"), imports=job.get("imports", ""),
         )
         return execution.to_json()
     except Exception as exc:  # a bug of ours must not stop the batch
@@ -203,7 +203,7 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
         jobs.append((key, {
             "notebook": dict(merged.notebook), "workdir": str(base), "deny_roots": _deny_roots(course, base),
             "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json,
-            "submission_bytes": sub.data,
+            "submission_bytes": sub.data, "imports": template.imports,
         }))
 
     bar = Progress(len(pending)) if progress else None

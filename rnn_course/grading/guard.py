@@ -113,6 +113,7 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
     # before any student code): IPython swaps some builtins in while a cell runs, so a snapshot
     # taken between cells would differ from every later one.
     modules, shell_snapshot, shell_lists, kernel_snapshot, shell_handlers = {}, {}, {}, {}, {}
+    frozen_classes = set()   # ids of the protected classes that existed at the snapshot
     taken = [False]
 
     def snapshot() -> None:
@@ -128,6 +129,11 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
         if kernel is not None:
             kernel_snapshot.update({a: _vars(kernel).get(a, _MISSING) for a in KERNEL_ATTRIBUTES})
             shell_handlers.update(_dict(kernel.shell_handlers))
+        for name, module in _list(_modules.items()):
+            if (name + ".").startswith(PROTECTED_CLASS_PREFIXES) and module is not None:
+                for value in _list(_vars(module).values()):
+                    if _isinstance(value, _type) and (_getattr(value, "__module__", "") or "").startswith(name):
+                        frozen_classes.add(_id(value))
         taken[0] = True
 
     busy = [False]
@@ -271,12 +277,27 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
             obj, name = args[0], args[1] if _len(args) > 1 else ""
             if name in ("__code__", "__class__", "__globals__"):
                 deny_("tampering", f"{event} {name}")
-            if _isinstance(obj, _type):
+            if _isinstance(obj, _type) and _id(obj) in frozen_classes:
                 module = _getattr(obj, "__module__", "") or ""
-                if (module + ".").startswith(PROTECTED_CLASS_PREFIXES):
+                if True:
                     deny_("tampering", f"{event} {module}.{_getattr(obj, '__qualname__', '?')}.{name}")
             return
 
+    def after_cell(*_args) -> None:
+        # Restore as soon as a cell ends too: the kernel's own loop runs between cells and
+        # must not run on replaced builtins.
+        if not taken[0] or busy[0]:
+            return
+        busy[0] = True
+        try:
+            changes = restore()
+            if changes:
+                report("RESTORED", " ".join(_sorted(set(changes))))
+        finally:
+            busy[0] = False
+
+    if shell is not None:
+        shell.events.register("post_execute", after_cell)
     sys.addaudithook(hook)
     report("READY", str(pid))
 

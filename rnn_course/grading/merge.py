@@ -43,6 +43,7 @@ class Template:
     tests: dict     # grade_id -> cell (autograded test cells)
     points: dict    # grade_id -> max points of every graded cell (tests and written answers)
     digest: str
+    imports: str    # the import statements of the instructor's cells, re-run before each test
 
     @classmethod
     def from_source(cls, chapter: str, source_path: Path) -> "Template":
@@ -66,7 +67,7 @@ class Template:
                 if cell.cell_type == "code" and not meta.get("solution"):
                     tests[grade_id] = cell
         digest = hashlib.sha256(nbformat.writes(notebook).encode()).hexdigest()
-        return cls(chapter, notebook, answers, tests, points, digest)
+        return cls(chapter, notebook, answers, tests, points, digest, _imports(notebook))
 
 
 @dataclasses.dataclass
@@ -183,6 +184,17 @@ def merge(template: Template, data: bytes, others: dict | None = None) -> Merged
             findings.append(Finding("no-answers", "no answer cell of this chapter found in the notebook"))
     elif unmatched:
         findings.append(Finding("metadata", "answer cells not found (deleted, or metadata stripped): " + ", ".join(unmatched)))
+    added = _added_cells(template, submitted)
+    if added:
+        cells = []
+        for index, cell in enumerate(notebook.cells):
+            if index == 0 and -1 in added:
+                cells.extend(added[-1])
+            cells.append(cell)
+            cells.extend(added.get(index, []))
+        notebook.cells = cells
+        count = sum(len(v) for v in added.values())
+        findings.append(Finding("added-cells", f"{count} cell(s) the student added are kept in place"))
     kernelspec = submitted.get("metadata", {}).get("kernelspec", {}) if isinstance(submitted.get("metadata"), dict) else {}
     if isinstance(kernelspec, dict) and kernelspec.get("name") not in (None, "python3"):
         findings.append(Finding("kernelspec", f"kernel {kernelspec.get('name')!r} replaced by python3"))
@@ -190,6 +202,62 @@ def merge(template: Template, data: bytes, others: dict | None = None) -> Merged
     if foreign and not any(f.kind == "wrong-chapter" for f in findings):
         findings.append(Finding("metadata", "unknown grade_ids ignored: " + ", ".join(foreign[:8])))
     return Merged(notebook, findings, answered, digest)
+
+
+def _imports(notebook) -> str:
+    """Top-level import statements of the cells no student writes (answers and tests excluded)."""
+    import ast
+
+    lines = []
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code" or meta.get("solution") or meta.get("grade"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                line = ast.unparse(node)
+                if line not in lines:
+                    lines.append(line)
+    return "\n".join(lines)
+
+
+def _added_cells(template: "Template", submitted) -> dict:
+    """Cells the student added (helpers, scratch work): {index of the template cell they follow: [cells]}.
+
+    A cell counts as added when it has no grade_id, its id is not a template cell's id and its
+    source is not a template cell's source; it is placed after the template cell matching the
+    closest earlier student cell (or before the first answer when none does).
+    """
+    ids = {c.get("id"): i for i, c in enumerate(template.notebook.cells) if c.get("id")}
+    grade_ids = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(template.notebook.cells)
+                 if nbgrader_meta(c).get("grade_id")}
+    sources = {c.source for c in template.notebook.cells}
+    first_answer = min((grade_ids[g] for g in template.answers), default=0)
+    anchor = first_answer - 1
+    added: dict = {}
+    for cell in submitted.cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown"):
+            continue
+        meta = nbgrader_meta(cell) if isinstance(cell.get("metadata"), dict) else {}
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if grade_id in grade_ids:
+            anchor = grade_ids[grade_id]
+            continue
+        if cell.get("id") in ids:
+            anchor = ids[cell.get("id")]
+            continue
+        source = _text(cell.get("source"))
+        if source in sources or not source.strip() or grade_id is not None:
+            continue
+        new = (nbformat.v4.new_code_cell(source) if cell["cell_type"] == "code"
+               else nbformat.v4.new_markdown_cell(source))
+        new.metadata["rnn_course"] = {"added_by_student": True}
+        added.setdefault(anchor, []).append(new)
+    return added
 
 
 def _text(source) -> str:

@@ -20,8 +20,9 @@ import nbformat
 
 from rnn_course.samples import nbgrader_meta
 
-SEVERE = {"tampering", "kernel-died", "memory", "output-flood", "notebook-timeout", "unreadable",
-          "wrong-chapter", "grader-error"}
+# Statuses and findings that flag a submission for a human look in the formgrader.
+SEVERE = {"tampering", "guarded", "timeout", "kernel-died", "memory", "output-flood", "notebook-timeout",
+          "unreadable", "wrong-chapter", "grader-error", "duplicated", "tests-restored"}
 
 
 def result_path(course_root: Path, chapter: str, student: str) -> Path:
@@ -52,13 +53,18 @@ def record(course_root: Path, db_url: str, template, student: str, result: dict,
     Returns:
         the result with "score" and "max_score" (autograded points) added.
     """
+    import warnings
+
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     chapter = template.chapter
     verdicts = result.get("verdicts", {})
     answered = set(result.get("answered", []))
     score = max_score = 0.0
-    with Gradebook(db_url) as gb:
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        # nbgrader's own autograde triggers the same autoflush notices; they are not errors.
+        warnings.simplefilter("ignore", SAWarning)
         gb.update_or_create_student(student)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         gb.update_or_create_submission(chapter, student, **kwargs)

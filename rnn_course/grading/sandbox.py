@@ -76,8 +76,37 @@ def _preimport() -> None:
         import keras  # noqa: F401
         import matplotlib  # noqa: F401
         import matplotlib.pyplot  # noqa: F401
+        import zmq.utils.garbage  # noqa: F401  (imported lazily by large messages otherwise)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _cap_output(shell, limit: int, report_fd: int) -> None:
+    """Make each cell's prints fail once they pass ``limit`` characters (an output flood).
+
+    ipykernel buffers what a cell prints between flushes; a tight print loop fills gigabytes in
+    a fraction of a second, so the cap must act in the kernel, at write time. The counter starts
+    again with every cell; the class is one the guard then protects from changes.
+    """
+    from ipykernel.iostream import OutStream
+
+    original = OutStream.write
+    state = {"cell": None, "written": 0, "reported": False}
+    _write, _len = os.write, len
+
+    def write(self, string):
+        cell = shell.execution_count
+        if cell != state["cell"]:
+            state.update(cell=cell, written=0, reported=False)
+        state["written"] += _len(string) if isinstance(string, str) else 0
+        if state["written"] > limit:
+            if not state["reported"]:
+                state["reported"] = True
+                _write(report_fd, f"LIMIT output-flood {limit}\n".encode())
+            raise OSError(f"output limit: this cell printed more than {limit} characters")
+        return original(self, string)
+
+    OutStream.write = write
 
 
 def main() -> None:
@@ -93,6 +122,9 @@ def main() -> None:
     app.initialize(sys.argv[1:] + ["--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"])
     report_fd = os.open(settings["report_path"], os.O_WRONLY)
     os.write(report_fd, f"STATUS {json.dumps(status)}\n".encode())
+
+    if settings.get("flood_bytes"):
+        _cap_output(app.shell, int(settings["flood_bytes"]), report_fd)
 
     from rnn_course.grading import guard
 

@@ -1,0 +1,163 @@
+"""`rnn-course grade` on an adversarial class and an honest one, in one run.
+
+The class (chapter 01_rnn_forward): the honest submissions complete, blank, partial, wrong (every
+function with a typical mistake) and no_softmax, plus one submission per attack
+(tests/grading/attacks.py), half of them handed in as zips. Each attack must score exactly what
+the honest submission it imitates scores (tampering may only cost points), carry the expected
+status and findings in the report, and leave every other student's grade and the course files
+untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rnn_course import samples
+from rnn_course.course import Course, kernel_env
+from tests.grading import attacks as A
+
+pytestmark = pytest.mark.grading
+ATTACKS = A.attacks("COURSE")  # names and expectations only; built with the real path below
+PWNED = Path("/tmp/pwned")
+
+
+def run_grade(course: Course, submissions: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade", str(submissions),
+           "--workers", "2", "--cell-timeout", str(A.CELL_TIMEOUT), "--notebook-timeout",
+           str(A.NOTEBOOK_TIMEOUT), "--memory-gb", str(A.MEMORY_GB), "--quiet", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, env=kernel_env(), stdin=subprocess.DEVNULL)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, repo):
+    """Build the class, grade it once with the real command; {students, scores, results, report}."""
+    root = tmp_path_factory.mktemp("adversarial")
+    course = Course.create(root / "course", repo)
+    course.generate(A.CHAPTER)
+    release = nbformat.read(str(course.release(A.CHAPTER)), as_version=4)
+    solution = nbformat.read(str(course.source(A.CHAPTER)), as_version=4)
+    manifest = samples.partial_manifest(repo)
+    honest = A.honest(release, solution, manifest[A.CHAPTER]["solved"])
+    other = samples.fill(nbformat.read(str(repo / "notebooks" / "00_setup" / "00_setup.ipynb"), as_version=4),
+                         nbformat.read(str(repo / "solutions" / "00_setup" / "00_setup.ipynb"), as_version=4))
+    built = {**honest, "other_chapter": A._bytes(other)}
+
+    submissions = root / "submissions"
+    for student, notebook in honest.items():
+        path = submissions / student / A.CHAPTER / f"{A.CHAPTER}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(notebook, str(path))
+    for i, attack in enumerate(A.attacks(str(course.root))):
+        files = attack.build(built)
+        if isinstance(files, bytes):
+            files = {f"{A.CHAPTER}.ipynb": files}
+        if i % 2:  # half the class hands in zips, as an LMS exports them
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as z:
+                for name, data in files.items():
+                    z.writestr(f"{A.CHAPTER}/{name}", data)
+            (submissions / f"{attack.student}.zip").write_bytes(buffer.getvalue())
+        else:
+            folder = submissions / attack.student / A.CHAPTER
+            folder.mkdir(parents=True)
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+
+    PWNED.unlink(missing_ok=True)
+    protected = {p: _digest(p) for p in (course.source(A.CHAPTER), course.release(A.CHAPTER))}
+    proc = run_grade(course, submissions)
+    assert proc.returncode == 0, f"rnn-course grade failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    results = {}
+    for path in (course.root / ".rnn-course" / "results" / A.CHAPTER).glob("*.json"):
+        results[path.stem] = json.loads(path.read_text())
+    scores = {s: v.auto for s, v in course.scores(A.CHAPTER).items()}
+    cells = course.scores(A.CHAPTER)["complete"].cells
+    scores["__before_softmax__"] = sum(cells[g] for g in ("test_rnn_cell_forward", "test_rnn_cell_cache", "test_rnn_forward"))
+    return {"course": course, "submissions": submissions, "scores": scores, "results": results,
+            "report": proc.stdout, "protected": protected}
+
+
+def test_honest_class_graded_right(graded, repo):
+    scores = graded["scores"]
+    expected = samples.partial_manifest(repo)[A.CHAPTER]["expected_points"]
+    assert scores["complete"] == 10 and scores["blank"] == 0 and scores["partial"] == expected, scores
+    assert scores["wrong"] < scores["complete"], "the honest wrong answers must lose points"
+    assert scores["no_softmax"] < scores["complete"]
+    for student in ("complete", "blank", "partial", "wrong", "no_softmax"):
+        assert graded["results"][student]["status"] == "ok", graded["results"][student]
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
+def test_attack_scores_like_honest_code(graded, attack):
+    result = graded["results"].get(attack.student)
+    assert result is not None, f"{attack.student} missing from the results:\n{graded['report']}"
+    got = graded["scores"][attack.student]
+    want = A.expected_points(graded["scores"], attack)
+    if attack.at_most:
+        assert got <= want, f"{attack.what}: scored {got}, honest code scores {want}; {result['verdicts']}"
+    else:
+        assert got == want, f"{attack.what}: scored {got}, honest code scores {want}; {result['verdicts']} {result['events'][:6]}"
+    assert result["status"] in attack.status, f"{attack.what}: status {result['status']}, expected {attack.status}"
+    kinds = {f.split(":")[0] for f in result["findings"]}
+    assert set(attack.findings) <= kinds, f"{attack.what}: findings {result['findings']}"
+    assert attack.student in graded["report"], "every student appears in the report"
+
+
+def test_nothing_escaped_the_sandbox(graded):
+    assert not PWNED.exists(), "a shell command ran during grading"
+    for path, digest in graded["protected"].items():
+        assert _digest(path) == digest, f"{path} changed during grading"
+    denied = " ".join(" ".join(r["events"]) for r in graded["results"].values())
+    for why in ("network", "process", "course files", "gradebook"):
+        assert f"DENIED {why}" in denied, f"no {why} denial recorded"
+
+
+def test_report_counts_failure_kinds(graded):
+    report = graded["report"]
+    assert "by status:" in report
+    for kind in ("kernel-died", "timeout", "notebook-timeout", "output-flood", "unreadable", "wrong-chapter", "tampering"):
+        assert kind in report, f"{kind} missing from the report summary"
+
+
+def test_flagged_for_the_formgrader(graded):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(graded["course"].gradebook_url) as gb:
+        flags = {s.student.id: s.notebooks[0].flagged for s in gb.find_assignment(A.CHAPTER).submissions}
+    assert flags["fake-do-execute"] and flags["corrupt-json"] and flags["sigkill"]
+    assert not flags["complete"] and not flags["partial"]
+
+
+def test_regrading_is_idempotent(graded):
+    """A second run executes nothing (same bytes, template and limits) and changes no grade."""
+    before = dict(graded["scores"])
+    proc = run_grade(graded["course"], graded["submissions"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ", 0 executed," in proc.stdout, proc.stdout[-500:]
+    after = {s: v.auto for s, v in graded["course"].scores(A.CHAPTER).items()}
+    before.pop("__before_softmax__")
+    assert after == before
+
+
+def test_feedback_and_export(graded, tmp_path):
+    course = graded["course"]
+    course.generate_feedback(A.CHAPTER)
+    html = course.feedback("complete", A.CHAPTER).read_text()
+    assert "10.0" in html or "10 / 10" in html or "10" in html
+    note = course.feedback("sigkill", A.CHAPTER).read_text()
+    assert "kernel-died" in note, "the student's feedback says why later cells did not run"
+    rows = (course.export(tmp_path / "grades.csv")).read_text()
+    assert "complete" in rows and "fake-do-execute" in rows
