@@ -11,11 +11,12 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install test test-unit test-notebooks demo release lab lock clean
+.PHONY: help install test test-unit test-notebooks test-mutants test-grading demo release lab lock clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, autograde, feedback, export)"
-	@echo "make test     unit tests, notebook execution and the nbgrader round trip"
+	@echo "make test     unit tests, the grader on an adversarial class, notebook execution, the nbgrader round trip"
+	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
 	@echo "make lab      JupyterLab on notebooks/"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make lock     re-resolve requirements/lock.txt from pyproject.toml"
@@ -33,10 +34,17 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not notebook"
+	$(PY) -m pytest -m "not notebook and not grading"
 
 test-notebooks: $(STAMP)  ## RNN_COURSE_TEST_CHAPTERS=02_bptt,... limits the chapters
 	$(PY) -m pytest -m notebook
+
+# `make test` grades the first mutant of every exercise; this grades all the others (CI runs both).
+test-mutants: $(STAMP)
+	RNN_COURSE_MUTANTS=extra $(PY) -m pytest tests/notebooks/test_nbgrader_roundtrip.py -k test_mutant_loses_points
+
+test-grading: $(STAMP)
+	$(PY) -m pytest -m grading
 
 demo: $(STAMP)
 	$(PY) -m rnn_course.demo

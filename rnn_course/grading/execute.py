@@ -125,7 +125,10 @@ class Sandbox:
             "allow_roots": [str(p) for p in allow_roots],
             "report_path": str(self.report_path),
             "barrier_prefix": BARRIER_PREFIX,
-            "memory_bytes": limits.memory_bytes,
+            # Address space is capped loosely (TensorFlow reserves far more than it touches, and a
+            # single absurd allocation should fail at once); resident memory is watched here and
+            # the kernel is stopped when it passes the limit.
+            "memory_bytes": 2 * limits.memory_bytes + 2 * 2**30 if limits.memory_bytes else None,
             "file_bytes": limits.file_bytes,
             "flood_bytes": limits.flood_bytes,
             "open_files": 4096,
@@ -214,19 +217,23 @@ class Sandbox:
         outputs, printed, kept = [], 0, 0
         idle = False
         limit_hit = None
+        last_check = 0.0
         while not idle:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 limit_hit = "timeout"
                 break
+            now = time.monotonic()
+            if self.limits.memory_bytes and self.pid and now - last_check > 0.05:
+                last_check = now
+                if _rss_bytes(self.pid) > self.limits.memory_bytes:
+                    self.kill()
+                    return "memory", outputs, printed
             try:
-                msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.25))
+                msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.05))
             except queue.Empty:
                 if not self.alive():
                     return "kernel-died", outputs, printed
-                if self.limits.memory_bytes and self.pid and _rss_bytes(self.pid) > self.limits.memory_bytes:
-                    self.kill()
-                    return "memory", outputs, printed
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue

@@ -254,11 +254,11 @@ def attacks(course_root: str) -> list[Attack]:
                lambda h: _bytes(_sleepy(h["complete"])), "blank", status=("notebook-timeout",)),
         Attack("output-flood", "prints without end", lambda h: _bytes(_with_cell(h["complete"], "while True:\n    print('x' * 100000)\n")),
                "complete", status=("output-flood",)),
-        Attack("memory-bomb", "allocates 50 GB at once, then 100 MB blocks until memory runs out",
+        Attack("memory-bomb", "allocates 50 GB at once (refused), then 100 MB blocks until stopped",
                lambda h: _bytes(_with_cell(h["complete"], "try:\n    big = bytearray(50 * 2**30)\nexcept MemoryError:\n    print('refused')\n"
                                            "def grow():\n    blocks = []\n    while True:\n        blocks.append(bytearray(10**8))\n"
                                            "grow()\n")),
-               "complete", status=("ok", "guarded", "kernel-died", "memory")),
+               "blank", status=("memory",)),
         Attack("fork-bomb", "forks without end", lambda h: _bytes(_with_cell(h["complete"], "import os\nwhile True:\n    os.fork()\n")),
                "complete"),
         Attack("shell", "runs a shell command", lambda h: _bytes(_with_cell(h["complete"], "import subprocess\nsubprocess.run(['sh', '-c', 'echo pwned > /tmp/pwned'])\n")),
@@ -287,8 +287,8 @@ def _sleepy(nb):
     return nb
 
 
-CELL_TIMEOUT = 20          # seconds, the limits the adversarial class is graded with
-NOTEBOOK_TIMEOUT = 60
+CELL_TIMEOUT = 12          # seconds, the limits the adversarial class is graded with
+NOTEBOOK_TIMEOUT = 45
 SLEEP_SECONDS = CELL_TIMEOUT - 4
 MEMORY_GB = 3
 
