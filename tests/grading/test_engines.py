@@ -33,3 +33,11 @@ def test_dask_engine_grades_like_the_local_one(tmp_path, repo):
     assert "with 2 dask worker(s)" in proc.stdout
     scores = {s: v.auto for s, v in course.scores(CHAPTER).items()}
     assert scores == {"complete": 5.0, "blank": 0.0, "partial": float(manifest[CHAPTER]["expected_points"])}
+
+
+def test_doctor_reports_the_sandbox(repo):
+    proc = subprocess.run([sys.executable, "-m", "rnn_course.cli", "--course", str(repo), "doctor"],
+                          capture_output=True, text=True, env=kernel_env(), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "ok   sandbox: kernel started" in proc.stdout and "probe connection blocked" in proc.stdout
+    assert "keras backend:" in proc.stdout and "device:" in proc.stdout
