@@ -171,6 +171,17 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
         report("DENIED", f"{why} {event} {detail}"[:300])
         raise _denied(f"not allowed while grading ({why}): {event} {detail}".strip())
 
+    def put_back(obj, saved: dict, label: str, changes: list) -> None:
+        """Undo instance attributes set (or shadowing a method) since the snapshot."""
+        current = _vars(obj)
+        for attr, value in saved.items():
+            if current.get(attr, _MISSING) is not value:
+                if value is _MISSING:
+                    del current[attr]
+                else:
+                    current[attr] = value
+                changes.append(f"{label}.{attr}")
+
     def restore() -> list:
         changes = []
         for name, (module, saved) in modules.items():
@@ -183,30 +194,15 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
                     current[key] = value
                     changes.append(f"{name}.{key}")
         if shell is not None:
+            put_back(shell, shell_snapshot, "shell", changes)
             current = _vars(shell)
-            for attr, value in shell_snapshot.items():
-                now = current.get(attr, _MISSING)
-                if now is not value:
-                    if value is _MISSING:
-                        del current[attr]
-                    else:
-                        current[attr] = value
-                    changes.append(f"shell.{attr}")
             for attr, saved in shell_lists.items():
                 now = _getattr(shell, attr, None)
                 if _type(now) is not _list or now != saved:
                     current[attr] = _list(saved)
                     changes.append(f"shell.{attr}")
         if kernel is not None:
-            current = _vars(kernel)
-            for attr, value in kernel_snapshot.items():
-                now = current.get(attr, _MISSING)
-                if now is not value:
-                    if value is _MISSING:
-                        del current[attr]
-                    else:
-                        current[attr] = value
-                    changes.append(f"kernel.{attr}")
+            put_back(kernel, kernel_snapshot, "kernel", changes)
             if shell_handlers and kernel.shell_handlers != shell_handlers:
                 kernel.shell_handlers.clear()
                 kernel.shell_handlers.update(shell_handlers)
