@@ -39,6 +39,16 @@ def _check_args(args) -> list[np.ndarray]:
     return arrays
 
 
+def _jax_call(grad_fn: Callable, *args):
+    """``jax.jit(grad_fn)(*args)``: compiled, a Keras recurrent layer differentiates about twice as
+    fast as op by op (measured: chapter 04's Jacobian oracle, 3.5 s instead of 5-9 s). Under JAX
+    the function cannot branch in Python on the values of its arguments, jitted or not.
+    """
+    import jax
+
+    return jax.jit(grad_fn)(*args)
+
+
 def value_and_grad(fn: Callable, *args) -> tuple[float, list[np.ndarray]]:
     """Value and gradient of a scalar function with respect to each of its arguments.
 
@@ -71,8 +81,8 @@ def value_and_grad(fn: Callable, *args) -> tuple[float, list[np.ndarray]]:
     if backend == "jax":
         import jax
 
-        value, grads = jax.value_and_grad(fn, argnums=tuple(range(len(arrays))))(
-            *[jax.numpy.asarray(a) for a in arrays])
+        grad_fn = jax.value_and_grad(fn, argnums=tuple(range(len(arrays))))
+        value, grads = _jax_call(grad_fn, *[jax.numpy.asarray(a) for a in arrays])
         return float(value), [np.asarray(g) for g in grads]
     if backend == "torch":
         import torch
@@ -159,7 +169,7 @@ def value_and_gradients(fn: Callable, variables) -> tuple[float, list[np.ndarray
             with keras.StatelessScope(state_mapping=list(zip(variables, values))):
                 return fn()
 
-        value, grads = jax.value_and_grad(stateless)([v.value for v in variables])
+        value, grads = _jax_call(jax.value_and_grad(stateless), [v.value for v in variables])
         return float(value), numpy_grads(grads)
     if backend == "torch":
         import torch
