@@ -171,12 +171,18 @@ def main(argv=None) -> int:
     set_tf32(False)   # as env.setup() leaves it in the chapters
     keras.utils.set_random_seed(0)
     version = importlib.import_module(backend).__version__
+    if backend == "torch":   # one CPU thread, as env.setup() runs the chapters (see rnn_course/env.py)
+        import os
+
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("RNN_COURSE_TORCH_THREADS", "1")))
     N, T, D, H = args.batch, args.steps, args.features, args.units
     rng = np.random.default_rng(1)
     x = keras.ops.convert_to_tensor(rng.normal(size=(N, T, D)).astype("float32"))
     upstream = keras.ops.convert_to_tensor(rng.normal(size=(N, T, H)).astype("float32"))
-    device = "GPU" if gpu_available() else "CPU"
-    print(f"LSTM forward + backward, N={N} T={T} D={D} H={H}, {device} ({device_name()}), backend "
+    device = f"GPU ({device_name()})" if gpu_available() else "CPU"
+    print(f"LSTM forward + backward, N={N} T={T} D={D} H={H}, {device}, backend "
           f"{backend} {version}, Keras {keras.__version__}; median of {args.repeats} "
           f"calls after {args.warmup} warm-up calls")
     results = {}

@@ -37,6 +37,10 @@ TRAINING = {"rtol": 1e-3, "atol": 1e-5}
 GPU_CHAPTERS = ["05_clipping", "06_custom_rnn_cell", "07_lstm", "08_bidirectional"]
 N, T, D, H = 8, 20, 5, 16
 MEASURED: dict = {}
+# keras.device names. Keras 3.15 with PyTorch fails to create integer variables (a layer's seed
+# state) under "cpu:0" (RuntimeError "Only Tensors of floating point ... can require
+# gradients"); "cpu" works. "gpu" means "cuda" there.
+CPU, GPU = ("cpu", "gpu") if keras.backend.backend() == "torch" else ("cpu:0", "gpu:0")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -104,8 +108,8 @@ def test_layers_run_on_the_gpu_and_agree_with_the_cpu(name, dtype):
     upstream = rng.normal(size=(N, T, 2 * H if name.startswith("08") else H)).astype(dtype)
     if name.startswith("06 Jordan"):
         upstream = upstream[..., :3]
-    weights, y_gpu, g_gpu, placed_gpu = run_layer("gpu:0", LAYERS[name], dtype, None, x, upstream)
-    _, y_cpu, g_cpu, placed_cpu = run_layer("cpu:0", LAYERS[name], dtype, weights, x, upstream)
+    weights, y_gpu, g_gpu, placed_gpu = run_layer(GPU, LAYERS[name], dtype, None, x, upstream)
+    _, y_cpu, g_cpu, placed_cpu = run_layer(CPU, LAYERS[name], dtype, weights, x, upstream)
     assert all(placed_gpu), f"{name}: output/weights not on the GPU: {placed_gpu}"
     assert not any(placed_cpu), f"{name}: the CPU reference ran on the GPU: {placed_cpu}"
     tol = FLOAT32 if dtype == "float32" else FLOAT64
@@ -153,8 +157,8 @@ def train_on(device, steps=20, batch=16):
 def test_training_runs_on_the_gpu_and_agrees_with_the_cpu():
     """Chapter 05's clipped training runs on the GPU; its per-step losses match a CPU run."""
     env.setup(seed=0, verbose=False)
-    gpu, placed_gpu = train_on("gpu:0")
-    cpu, placed_cpu = train_on("cpu:0")
+    gpu, placed_gpu = train_on(GPU)
+    cpu, placed_cpu = train_on(CPU)
     assert all(placed_gpu), f"weights not on the GPU after fit: {placed_gpu}"
     assert not any(placed_cpu), f"the CPU reference trained on the GPU: {placed_cpu}"
     assert np.isfinite(gpu["loss"]).all() and gpu["global_norm"][0] > 1.0, gpu
