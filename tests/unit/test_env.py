@@ -266,3 +266,23 @@ def test_setup_in_a_fresh_process_writes_nothing_to_stderr():
     assert result.returncode == 0, result.stderr
     assert "backend" in result.stdout
     assert result.stderr == "", f"stderr was not empty:\n{result.stderr}"
+
+
+def test_setup_runs_pytorch_on_one_cpu_thread(restore_global_state, monkeypatch):
+    """PyTorch's CPU threads spin-wait between the course's tiny ops: one thread by default."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("PyTorch backend only")
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("RNN_COURSE_TORCH_THREADS", raising=False)
+        env.setup(verbose=False)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("RNN_COURSE_TORCH_THREADS", "2")
+        env.setup(verbose=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
