@@ -4,6 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# JAX and PyTorch (CPU builds) live in a second environment without TensorFlow, so that the
+# TensorFlow environment and its lock stay as they are: requirements/backends.txt.
+BVENV := .venv-backends
+BPY := $(BVENV)/bin/python
+BSTAMP := $(BVENV)/.installed
+BACKENDS ?= jax torch
+BACKEND_CHAPTERS ?= 01_rnn_forward,02_bptt,03_sequence_loss,04_vanishing_exploding,05_clipping,06_custom_rnn_cell,07_lstm,08_bidirectional
+# Packages of requirements/lock.txt that only TensorFlow needs (left out of requirements/backends.txt).
+TF_ONLY := tensorflow|tensorflow_cpu|astunparse|flatbuffers|gast|google_pasta|grpcio|libclang|protobuf|termcolor|wrapt
 # Keep TensorFlow's C++ start-up logs off stderr (nbgrader scores a test cell that writes to
 # stderr as 0); rnn_course.env sets the same for kernels started elsewhere.
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -11,12 +20,14 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install test test-unit test-notebooks test-mutants test-grading demo release lab lock clean
+.PHONY: help install install-backends test test-unit test-notebooks test-mutants test-grading test-backends test-gpu demo release lab lock lock-backends clean
 
 help:
-	@echo "make demo     the instructor's loop on sample submissions (validate, release, autograde, feedback, export)"
+	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
 	@echo "make test     unit tests, the grader on an adversarial class, notebook execution, the nbgrader round trip"
 	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
+	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
+	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
 	@echo "make lab      JupyterLab on notebooks/"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make lock     re-resolve requirements/lock.txt from pyproject.toml"
@@ -46,6 +57,27 @@ test-mutants: $(STAMP)
 test-grading: $(STAMP)
 	$(PY) -m pytest -m grading
 
+# The same unit tests and chapters under the other Keras backends, in .venv-backends (CPU).
+install-backends: $(BSTAMP)
+
+$(BSTAMP): requirements/backends.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rnn-course needs Python >= 3.11; set PYTHON=python3.11"'
+	$(PYTHON) -m venv $(BVENV)
+	$(BPY) -m pip install --quiet --disable-pip-version-check -r requirements/backends.txt
+	$(BPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+test-backends: $(BSTAMP)  ## BACKENDS="jax" or BACKEND_CHAPTERS=05_clipping limit the run
+	@set -e; for backend in $(BACKENDS); do \
+	  echo "== KERAS_BACKEND=$$backend"; \
+	  KERAS_BACKEND=$$backend RNN_COURSE_TEST_CHAPTERS=$(BACKEND_CHAPTERS) \
+	    $(BPY) -m pytest -p no:cacheprovider tests/unit tests/gpu tests/notebooks/test_execute.py; \
+	done
+
+# On a GPU machine; set KERAS_BACKEND and use the environment that has the CUDA builds (docs/gpu.md).
+test-gpu: $(STAMP)
+	$(PY) -m pytest -m gpu tests/gpu
+
 demo: $(STAMP)
 	$(PY) -m rnn_course.demo
 
@@ -66,6 +98,23 @@ lock:
 	{ echo "# Exact, tested set of every package (pip constraints) for Python 3.11 on Linux x86-64."; \
 	  echo "# Regenerate with \`make lock\` after changing the dependencies in pyproject.toml."; \
 	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v '^rnn-course'; } > requirements/lock.txt
+	rm -rf .lock-venv
+
+# requirements/backends.txt: the lock's versions of everything both environments share, plus
+# JAX and PyTorch (the CPU wheel: torch==2.13.0 resolves to 2.13.0+cpu from the local wheel
+# folder pip is configured with; any other spec pulls the CUDA build and its GBs of wheels).
+lock-backends:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	grep -v -E '^($(TF_ONLY)|pip|setuptools|wheel)==' requirements/lock.txt > .lock-venv/constraints.txt
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check -c .lock-venv/constraints.txt \
+	  $$(python3 -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	    print(" ".join(r.split(";")[0] for r in p["dependencies"] + p["optional-dependencies"]["dev"] \
+	      + p["optional-dependencies"]["backends"] if not r.startswith("tensorflow")))')
+	{ echo "# Exact, tested set of every package of the JAX/PyTorch environment (.venv-backends, no"; \
+	  echo "# TensorFlow) for Python 3.11 on Linux x86-64. Regenerate with \`make lock-backends\`."; \
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v '^rnn-course' \
+	    | sed -E 's/^torch==([^+]*)\+cpu$$/torch==\1/'; } > requirements/backends.txt
 	rm -rf .lock-venv
 
 clean:

@@ -1,19 +1,25 @@
 """Benchmark: an LSTM cell written with keras.ops inside keras.layers.RNN vs keras.layers.LSTM.
 
 Times one forward + backward pass (the gradients of sum(outputs * upstream) with respect to the
-input and every weight) of both layers, on the same shapes and the same weights, with XLA
-(``jit_compile``) off and on. Each timing is the median of several calls, timed in alternation
-so that load from other processes hits both layers alike, after a warm-up (tracing, XLA
-compilation and the first calls are excluded). Prints the times and the ratio custom / built-in.
+input and every weight) of both layers, on the same shapes and the same weights, under the Keras
+backend in use (``KERAS_BACKEND``) and on its default device (the GPU when there is one). Each
+timing is the median of several calls, timed in alternation so that load from other processes
+hits both layers alike, after a warm-up (tracing, compilation and the first calls are excluded).
+Prints the device, the times and the ratio custom / built-in.
+
+Compilation per backend: TensorFlow, ``tf.function`` with XLA (``jit_compile``) off and on; JAX,
+``jax.jit`` (XLA; JAX has no useful uncompiled mode for a recurrent loop); PyTorch, eager (as
+Keras runs it by default; ``torch.compile`` is not measured).
 
 The custom cell is the reference answer of chapter 07 (tests/reference/lstm.py). On a CPU both
-layers run the same generic loop (``keras.layers.RNN`` over the cell's step); on a GPU with the
-TensorFlow backend the built-in LSTM switches to the fused cuDNN kernel (when its arguments allow
-it) unless XLA is on, which cuDNN does not support: then it is built with ``use_cudnn=False``.
+layers run the same generic loop (``keras.layers.RNN`` over the cell's step); on a GPU the
+built-in LSTM switches to NVIDIA's fused cuDNN kernel when its arguments allow it, on every
+backend (TensorFlow's own, ``jax.experimental.rnn``, ``torch.nn.LSTM``'s), except TensorFlow
+with XLA on, which cannot compile cuDNN kernels: there it is built with ``use_cudnn=False``.
 
 Run from the repository root:
     .venv/bin/python benchmarks/lstm_cell_vs_builtin.py
-    .venv/bin/python benchmarks/lstm_cell_vs_builtin.py --batch 128 --steps 100 --repeats 20
+    KERAS_BACKEND=torch .venv-backends/bin/python benchmarks/lstm_cell_vs_builtin.py --repeats 20
 """
 
 from __future__ import annotations
@@ -47,9 +53,14 @@ def parse_args(argv=None):
 
 
 def gpu_available() -> bool:
-    import tensorflow as tf
+    from rnn_course import backend
 
-    return bool(tf.config.list_logical_devices("GPU"))
+    return backend.gpu_count() > 0
+
+
+def jit_modes(backend: str) -> list[bool]:
+    """The compilation settings measured under each backend (see the module docstring)."""
+    return {"tensorflow": [False, True], "jax": [True], "torch": [False]}[backend]
 
 
 def make_layers(N, T, D, H, jit):
@@ -59,8 +70,9 @@ def make_layers(N, T, D, H, jit):
 
     from tests.reference.lstm import LSTMCell
 
-    # cuDNN kernels cannot be compiled by XLA: with jit on a GPU, ask for the generic loop.
-    use_cudnn = False if (jit and gpu_available()) else "auto"
+    # TensorFlow's cuDNN kernels cannot be compiled by XLA: with jit on a GPU, the generic loop.
+    tf_xla = jit and keras.backend.backend() == "tensorflow"
+    use_cudnn = False if (tf_xla and gpu_available()) else "auto"
     builtin = keras.layers.LSTM(H, return_sequences=True, use_cudnn=use_cudnn)
     custom = keras.layers.RNN(LSTMCell(H), return_sequences=True)
     for layer in (builtin, custom):
@@ -73,18 +85,51 @@ def make_layers(N, T, D, H, jit):
 
 
 def forward_backward(layer, jit):
-    """A compiled function x, upstream -> (outputs, gradients w.r.t. x and every weight)."""
-    import tensorflow as tf
+    """A function x, upstream -> (outputs, gradients w.r.t. x and every weight), compiled as the
+    backend allows (``jit_modes``)."""
+    import keras
 
-    @tf.function(jit_compile=jit, reduce_retracing=True)
-    def step(x, upstream):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=jit, reduce_retracing=True)
+        def step(x, upstream):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x)
+                loss = tf.reduce_sum(y * upstream)
+            return y, tape.gradient(loss, [x] + [v.value for v in layer.trainable_variables])
+
+        return step
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in layer.trainable_variables]
+        non_trainable = [v.value for v in layer.non_trainable_variables]
+
+        def loss(x, weights, upstream):
+            y, _ = layer.stateless_call(weights, non_trainable, x)
+            return keras.ops.sum(y * upstream), y
+
+        grads = jax.jit(jax.grad(loss, argnums=(0, 1), has_aux=True))
+
+        def step(x, upstream):
+            (dx, dweights), y = grads(x, trainable, upstream)
+            return y, [dx, *dweights]
+
+        return step
+    if backend == "torch":
+        import torch
+
+        def step(x, upstream):
+            x = x.detach().requires_grad_(True)
             y = layer(x)
-            loss = tf.reduce_sum(y * upstream)
-        return y, tape.gradient(loss, [x] + [v.value for v in layer.trainable_variables])
+            weights = [v.value for v in layer.trainable_variables]
+            return y.detach(), list(torch.autograd.grad((y * upstream).sum(), [x, *weights]))
 
-    return step
+        return step
+    raise SystemExit(f"unsupported backend {backend!r}")
 
 
 def time_interleaved(fns: dict, args, warmup, repeats) -> dict:
@@ -105,28 +150,43 @@ def time_interleaved(fns: dict, args, warmup, repeats) -> dict:
 
 def _sync(result):
     """Wait for asynchronous (GPU) work: fetch one number of every output."""
+    from rnn_course.backend import to_numpy
+
     y, grads = result
-    float(y[0, 0, 0])
+    float(to_numpy(y[0, 0, 0]))
     for g in grads:
-        float(g.numpy().flat[0])
+        float(to_numpy(g).flat[0])
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    import importlib
+
     import keras
     import numpy as np
-    import tensorflow as tf
 
+    from rnn_course.backend import device_name, set_tf32, to_numpy
+
+    backend = keras.backend.backend()
+    set_tf32(False)   # as env.setup() leaves it in the chapters
     keras.utils.set_random_seed(0)
+    version = importlib.import_module(backend).__version__
+    if backend == "torch":   # one CPU thread, as env.setup() runs the chapters (see rnn_course/env.py)
+        import os
+
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("RNN_COURSE_TORCH_THREADS", "1")))
     N, T, D, H = args.batch, args.steps, args.features, args.units
     rng = np.random.default_rng(1)
-    x = tf.constant(rng.normal(size=(N, T, D)).astype("float32"))
-    upstream = tf.constant(rng.normal(size=(N, T, H)).astype("float32"))
-    device = "GPU" if gpu_available() else "CPU"
-    print(f"LSTM forward + backward, N={N} T={T} D={D} H={H}, {device}, TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}; median of {args.repeats} calls after {args.warmup} warm-up calls")
+    x = keras.ops.convert_to_tensor(rng.normal(size=(N, T, D)).astype("float32"))
+    upstream = keras.ops.convert_to_tensor(rng.normal(size=(N, T, H)).astype("float32"))
+    device = f"GPU ({device_name()})" if gpu_available() else "CPU"
+    print(f"LSTM forward + backward, N={N} T={T} D={D} H={H}, {device}, backend "
+          f"{backend} {version}, Keras {keras.__version__}; median of {args.repeats} "
+          f"calls after {args.warmup} warm-up calls")
     results = {}
-    for jit in (False, True):
+    for jit in jit_modes(backend):
         steps, outputs, first = {}, {}, {}
         for name, layer in make_layers(N, T, D, H, jit):
             steps[name] = forward_backward(layer, jit)
@@ -140,7 +200,7 @@ def main(argv=None) -> int:
                   f"(min {1e3 * min(t):.2f}, max {1e3 * max(t):.2f}; first call with "
                   f"tracing/compiling {first[name]:.1f} s)")
         (custom, out_c), (builtin, out_b) = outputs.items()
-        diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)) / (1.0 + np.abs(np.asarray(b)))))
+        diff = max(float(np.max(np.abs(to_numpy(a) - to_numpy(b)) / (1.0 + np.abs(to_numpy(b)))))
                    for a, b in zip([out_c[0], *out_c[1]], [out_b[0], *out_b[1]]))
         ratio = medians[custom] / medians[builtin]
         fastest = min(times[custom]) / min(times[builtin])
@@ -148,8 +208,9 @@ def main(argv=None) -> int:
         print(f"  jit_compile={str(jit):5}  ratio custom / built-in = {ratio:.2f} (medians; "
               f"{fastest:.2f} between the fastest calls); outputs and gradients agree to "
               f"{diff:.1e} (relative)")
-    print("summary: custom / built-in = "
-          + ", ".join(f"{r:.2f} with jit_compile={j}" for j, r in results.items()))
+    print(f"summary: custom / built-in = "
+          + ", ".join(f"{r:.2f} with jit_compile={j}" for j, r in results.items())
+          + f" ({backend}, {device})")
     return 0
 
 

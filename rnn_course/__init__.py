@@ -14,4 +14,17 @@ import os as _os
 for _key, _value in (("TF_CPP_MIN_LOG_LEVEL", "3"), ("TF_ENABLE_ONEDNN_OPTS", "0")):
     _os.environ.setdefault(_key, _value)
 
+# The other backends and GPUs, also before their import (each only when not already set):
+# JAX computes in float64 only with x64 on (the float64 autodiff oracles need it; float32
+# stays the default dtype); TensorFlow and JAX would otherwise take (almost) all GPU memory at
+# start-up, which fails as soon as two kernels share a GPU (nbgrader, a hub); PyTorch's
+# deterministic mode needs a fixed cuBLAS workspace on CUDA (else it raises, or warns on stderr).
+for _key, _value in (
+    ("JAX_ENABLE_X64", "1"),
+    ("XLA_PYTHON_CLIENT_PREALLOCATE", "false"),
+    ("TF_FORCE_GPU_ALLOW_GROWTH", "true"),
+    ("CUBLAS_WORKSPACE_CONFIG", ":4096:8"),
+):
+    _os.environ.setdefault(_key, _value)
+
 __version__ = "0.1.0"

@@ -18,6 +18,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from rnn_course.backend import to_numpy
+
 __all__ = [
     "CheckFailure",
     "call",
@@ -226,7 +228,7 @@ def check_close(
     Returns:
         ``received`` as a numpy array.
     """
-    expected = np.asarray(expected)
+    expected = to_numpy(expected)
     _check_dims(dims, expected.ndim)
     array = check_shape(received, expected.shape, name, dims)
     array = check_finite(array, name, dims)
@@ -372,6 +374,11 @@ def check_keys(received, keys: Sequence[str], name: str) -> dict:
 
 def _unwrap_tensor(value):
     """A framework tensor (TensorFlow, PyTorch, JAX) as numpy; anything else unchanged."""
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        try:  # a tensor that tracks gradients, or lives on a GPU, has no direct .numpy()
+            return value.detach().cpu().numpy()
+        except Exception:
+            return value
     if hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
         try:
             return value.numpy()
@@ -482,7 +489,7 @@ def check_gradient(
     """
     from rnn_course.gradcheck import rel_error
 
-    expected = np.asarray(expected, dtype=np.float64)
+    expected = to_numpy(expected, dtype=np.float64)
     _check_dims(dims, expected.ndim)
     array = check_shape(received, expected.shape, name, dims)
     array = check_finite(array, name, dims)

@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from rnn_course.backend import to_numpy
+
 GOOD = 1e-7
 WRONG = 1e-2
 
@@ -83,12 +85,12 @@ def numerical_gradient_array(
     """
     x = _as_float64_array(x, "x")
     upstream = _as_float64_array(upstream, "upstream")
-    out = np.asarray(f(x))
+    out = to_numpy(f(x))
     if out.shape != upstream.shape:
         raise ValueError(
             f"upstream must have the shape of f(x), {out.shape}; received: {upstream.shape}"
         )
-    return numerical_gradient(lambda v: float(np.sum(np.asarray(f(v)) * upstream)), x, h)
+    return numerical_gradient(lambda v: float(np.sum(to_numpy(f(v)) * upstream)), x, h)
 
 
 def rel_error(a, b, floor: float = 1e-8) -> float:
@@ -104,8 +106,8 @@ def rel_error(a, b, floor: float = 1e-8) -> float:
     Returns:
         float; see the module docstring for which values mean right and wrong.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = to_numpy(a, dtype=np.float64)
+    b = to_numpy(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape; received: {a.shape} and {b.shape}")
     if a.size == 0:

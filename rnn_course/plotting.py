@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from rnn_course.backend import to_numpy
+
 
 def headless() -> None:
     """Switch matplotlib to the Agg backend unless a notebook or ``MPLBACKEND`` chose one."""
@@ -53,7 +55,7 @@ def plot_step_probabilities(
     Returns:
         matplotlib Figure.
     """
-    probs = np.asarray(probs, dtype=float)
+    probs = to_numpy(probs, dtype=float)
     if probs.ndim != 2:
         raise ValueError(f"probs must have shape (T, V); received: {probs.shape}")
     T, V = probs.shape
@@ -96,7 +98,7 @@ def plot_hidden_states(h, title: str = "Hidden state over time", symbols: Sequen
     Returns:
         matplotlib Figure.
     """
-    h = np.asarray(h, dtype=float)
+    h = to_numpy(h, dtype=float)
     if h.ndim != 2:
         raise ValueError(f"h must have shape (T, H); received: {h.shape}")
     T, H = h.shape
@@ -133,9 +135,9 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     for label, values in curves.items():
         if isinstance(values, tuple) and len(values) == 2 and np.ndim(values[0]) == 1:
-            x, y = np.asarray(values[0], dtype=float), np.asarray(values[1], dtype=float)
+            x, y = to_numpy(values[0], dtype=float), to_numpy(values[1], dtype=float)
         else:
-            y = np.asarray(values, dtype=float)
+            y = to_numpy(values, dtype=float)
             x = np.arange(y.shape[0]) if y.ndim == 1 else y
         if y.ndim != 1 or x.shape != y.shape:
             raise ValueError(f"curves[{label!r}] must be 1-D values or (x, y) of equal length")

@@ -15,6 +15,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def float64_on_every_backend():
+    """float64 tests stay float64 under JAX and PyTorch too, as env.setup() makes the chapters."""
+    from rnn_course import backend
+
+    backend.keep_float64()
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

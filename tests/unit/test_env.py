@@ -128,16 +128,12 @@ def test_device_is_a_short_description():
 
 
 def test_device_survives_a_broken_driver(monkeypatch):
-    import keras
-    import tensorflow as tf
-
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("this test breaks the TensorFlow device query")
+    from rnn_course import backend
 
     def broken(*args, **kwargs):
         raise RuntimeError("driver gone")
 
-    monkeypatch.setattr(tf.config, "list_physical_devices", broken)
+    monkeypatch.setattr(backend, "gpu_count", broken)
     assert env.device() == "unknown (RuntimeError: driver gone)"
 
 
@@ -149,8 +145,8 @@ def test_setup_returns_the_environment(restore_global_state):
 
     info = env.setup(seed=7, verbose=False)
     assert set(info) == {
-        "python", "numpy", "keras", "backend", "backend_version", "device", "seed", "fast_mode",
-        "grading",
+        "python", "numpy", "keras", "backend", "backend_version", "device", "device_name", "tf32",
+        "seed", "fast_mode", "grading",
     }
     assert info["python"] == platform.python_version()
     assert info["numpy"] == np.__version__
@@ -158,6 +154,9 @@ def test_setup_returns_the_environment(restore_global_state):
     assert info["backend"] == keras.backend.backend()
     assert info["backend_version"] not in ("", "?")
     assert info["device"] == env.device()
+    assert info["tf32"] is False  # off by default: GPU results are compared with CPU references
+    if info["device"] == "CPU":
+        assert info["device_name"] == "CPU"
     assert info["seed"] == 7
     assert info["fast_mode"] is False
     assert info["grading"] is None
@@ -212,7 +211,7 @@ def test_setup_routes_warnings_to_stdout_while_grading(restore_global_state, cap
 
 
 def test_setup_warns_when_tensorflow_came_first(restore_global_state, capsys):
-    import tensorflow  # noqa: F401  (so that TensorFlow is in sys.modules)
+    pytest.importorskip("tensorflow", reason="TensorFlow is not installed (JAX/PyTorch environment)")
 
     restore_global_state.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
     env.setup(verbose=True)
@@ -267,3 +266,23 @@ def test_setup_in_a_fresh_process_writes_nothing_to_stderr():
     assert result.returncode == 0, result.stderr
     assert "backend" in result.stdout
     assert result.stderr == "", f"stderr was not empty:\n{result.stderr}"
+
+
+def test_setup_runs_pytorch_on_one_cpu_thread(restore_global_state, monkeypatch):
+    """PyTorch's CPU threads spin-wait between the course's tiny ops: one thread by default."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("PyTorch backend only")
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("RNN_COURSE_TORCH_THREADS", raising=False)
+        env.setup(verbose=False)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("RNN_COURSE_TORCH_THREADS", "2")
+        env.setup(verbose=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)

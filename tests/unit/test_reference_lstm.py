@@ -39,7 +39,7 @@ def keras_step_grads(x_t, h_prev, c_prev, params, dh, dc):
     def loss(x_t, h_prev, c_prev, Wx, Wh, bh):
         (_, h, c), _ = layer.stateless_call([Wx, Wh, bh], non_trainable, x_t[:, None, :],
                                             initial_state=[h_prev, c_prev])
-        return keras.ops.sum(h * dh) + keras.ops.sum(c * dc)
+        return keras.ops.sum(keras.ops.multiply(h, dh)) + keras.ops.sum(keras.ops.multiply(c, dc))
 
     _, grads = autodiff.value_and_grad(loss, x_t, h_prev, c_prev, params["Wx"], params["Wh"], params["bh"])
     return dict(zip(GRAD_KEYS, grads))
@@ -64,8 +64,8 @@ def test_forward_matches_keras_lstm_cell(N, D, H):
     cell.set_weights([params["Wx"], params["Wh"], params["bh"]])
     h_ref, (_, c_ref) = cell(x_t, [h_prev, c_prev])
     h, c, cache = lstm_cell_forward(x_t, h_prev, c_prev, params)
-    np.testing.assert_allclose(h, np.asarray(h_ref), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(c, np.asarray(c_ref), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h, keras.ops.convert_to_numpy(h_ref), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c, keras.ops.convert_to_numpy(c_ref), rtol=1e-12, atol=1e-14)
     _, _, _, i, f, g, o, c_next, _ = cache
     np.testing.assert_allclose(f * c_prev + i * g, c_next)
     np.testing.assert_allclose(o * np.tanh(c_next), h)
@@ -135,7 +135,7 @@ def assert_outputs_equal(a, b, atol=1e-5):
     b = b if isinstance(b, (list, tuple)) else [b]
     assert len(a) == len(b)
     for u, v in zip(a, b):
-        np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-5, atol=atol)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(u), keras.ops.convert_to_numpy(v), rtol=1e-5, atol=atol)
 
 
 @pytest.mark.parametrize("return_sequences", [False, True])
@@ -238,7 +238,7 @@ def test_float64_cell_equals_numpy_forward():
     layer = keras.layers.RNN(LSTMCell(H, dtype="float64"), return_sequences=True, dtype="float64")
     layer.build((None, T, D))
     layer.set_weights([params["Wx"], params["Wh"], params["bh"]])
-    out = np.asarray(layer(x, initial_state=[h0, c0]))
+    out = keras.ops.convert_to_numpy(layer(x, initial_state=[h0, c0]))
     h, c = h0, c0
     for t in range(T):
         h, c, _ = lstm_cell_forward(x[:, t], h, c, params)

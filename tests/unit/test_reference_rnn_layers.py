@@ -8,6 +8,7 @@ and a .keras save/load round trip.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -25,7 +26,7 @@ MERGE_MODES = ["concat", "sum", "ave", "mul", None]
 
 
 def as_list(out):
-    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+    return [keras.ops.convert_to_numpy(o) for o in out] if isinstance(out, (list, tuple)) else [keras.ops.convert_to_numpy(out)]
 
 
 def assert_all_close(received, expected, tol, what=""):
@@ -38,7 +39,7 @@ def assert_all_close(received, expected, tol, what=""):
 
 
 def right_padded_mask(lengths, T):
-    return np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+    return np.arange(T)[None, :] < keras.ops.convert_to_numpy(lengths)[:, None]
 
 
 def random_weights(layer, rng, scale=0.5):
@@ -170,7 +171,7 @@ def test_jordan_cell_feeds_back_the_output_not_the_hidden_state():
         h = np.tanh(x[:, t] @ W + h @ U + b)
         ys.append(softmax(h @ Wy + by))
     wrong = np.stack(ys, axis=1)
-    right = np.asarray(layer(x))
+    right = keras.ops.convert_to_numpy(layer(x))
     assert np.abs(right - jordan_numpy(x, weights)).max() < 1e-12
     assert np.abs(right - wrong).max() > 1e-3
 
@@ -192,7 +193,7 @@ def test_jordan_cell_config_round_trip():
 def test_merge_directions():
     a = np.arange(6.0).reshape(1, 2, 3)
     b = np.full((1, 2, 3), 2.0)
-    assert np.asarray(merge_directions(a, b, "concat")).shape == (1, 2, 6)
+    assert keras.ops.convert_to_numpy(merge_directions(a, b, "concat")).shape == (1, 2, 6)
     np.testing.assert_allclose(merge_directions(a, b, "sum"), a + b)
     np.testing.assert_allclose(merge_directions(a, b, "ave"), (a + b) / 2)
     np.testing.assert_allclose(merge_directions(a, b, "mul"), a * b)
@@ -252,8 +253,8 @@ def test_bidirectional_backward_pass_starts_at_the_last_real_token():
     ours.build((None, T, D))
     random_weights(ours, rng)
     x = rng.normal(size=(1, T, D))
-    padded = np.asarray(ours(x, mask=right_padded_mask([length], T)))
-    trimmed = np.asarray(ours(x[:, :length]))
+    padded = keras.ops.convert_to_numpy(ours(x, mask=right_padded_mask([length], T)))
+    trimmed = keras.ops.convert_to_numpy(ours(x[:, :length]))
     np.testing.assert_allclose(padded[:, :length], trimmed, atol=1e-12)
     np.testing.assert_array_equal(padded[:, length:], 0.0)
 

@@ -22,6 +22,8 @@ SOLUTIONS = REPO / "solutions"
 RELEASES = REPO / "notebooks"
 PACKAGE = REPO / "rnn_course"
 LOCK = REPO / "requirements" / "lock.txt"
+# The JAX/PyTorch environment (.venv-backends, no TensorFlow) of `make test-backends`.
+BACKENDS_LOCK = REPO / "requirements" / "backends.txt"
 ENVIRONMENT = REPO / "environment.yml"
 PYPROJECT = REPO / "pyproject.toml"
 
@@ -55,19 +57,27 @@ def exact_pin(requirement: str, where: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=None)
-def lock_pins() -> dict[str, tuple[str, str]]:
-    """requirements/lock.txt as {normalised name: (name as written, version)}."""
+def lock_pins(path: Path = LOCK) -> dict[str, tuple[str, str]]:
+    """A lock file (requirements/lock.txt by default) as {normalised name: (name as written, version)}."""
     pins = {}
-    for number, raw in enumerate(LOCK.read_text().splitlines(), start=1):
+    where = path.relative_to(REPO)
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", line)
-        assert match, f"requirements/lock.txt line {number}: {raw!r} is not `name==version`"
+        assert match, f"{where} line {number}: {raw!r} is not `name==version`"
         key = normalise(match[1])
-        assert key not in pins, f"requirements/lock.txt line {number}: {match[1]} is pinned twice"
+        assert key not in pins, f"{where} line {number}: {match[1]} is pinned twice"
         pins[key] = (match[1], match[2])
     return pins
+
+
+def installed_lock() -> Path:
+    """The lock of the environment running the tests: backends.txt where TensorFlow is absent."""
+    import importlib.util
+
+    return LOCK if importlib.util.find_spec("tensorflow") is not None else BACKENDS_LOCK
 
 
 def locked(name: str) -> str:
@@ -298,21 +308,69 @@ def test_pyproject_pins_equal_lock():
 
 
 def test_installed_packages_match_lock():
-    """Every package in requirements/lock.txt is installed at exactly the locked version."""
+    """Every package in the environment's lock is installed at exactly the locked version.
+
+    The TensorFlow environment (.venv) is checked against requirements/lock.txt, the JAX/PyTorch
+    one (.venv-backends, no TensorFlow) against requirements/backends.txt. A local version label
+    is allowed (torch==2.13.0 is installed as 2.13.0+cpu, the CPU wheel).
+    """
+    from packaging.specifiers import SpecifierSet
+
+    lock = installed_lock()
+    make = "make install" if lock == LOCK else "make install-backends"
     problems = []
-    for key, (name, version) in lock_pins().items():
+    for key, (name, version) in lock_pins(lock).items():
         try:
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             if key not in OPTIONAL_TOOLS:
                 problems.append(f"{name}=={version} is not installed")
             continue
-        if installed != version:
+        if installed not in SpecifierSet(f"=={version}"):
             problems.append(f"{name}: installed {installed}, locked {version}")
     assert not problems, (
-        "the installed packages differ from requirements/lock.txt (run `make install`, or "
-        "`make lock` if the lock is stale):\n  " + "\n  ".join(problems)
+        f"the installed packages differ from {lock.relative_to(REPO)} (run `{make}`, or "
+        "`make lock` / `make lock-backends` if the lock is stale):\n  " + "\n  ".join(problems)
     )
+
+
+def test_backends_lock_shares_the_versions_of_the_lock():
+    """requirements/backends.txt pins every package it shares with lock.txt at the lock's version."""
+    lock, backends = lock_pins(LOCK), lock_pins(BACKENDS_LOCK)
+    differ = [f"{backends[k][0]}: backends.txt {backends[k][1]}, lock.txt {lock[k][1]}"
+              for k in sorted(set(lock) & set(backends) - OPTIONAL_TOOLS) if lock[k][1] != backends[k][1]]
+    assert not differ, "requirements/backends.txt disagrees with lock.txt (run `make lock-backends`):\n  " + (
+        "\n  ".join(differ))
+    missing = sorted(set(lock) - set(backends) - OPTIONAL_TOOLS
+                     - {normalise(n) for n in TENSORFLOW_ONLY})
+    assert not missing, (
+        f"requirements/backends.txt lacks packages of lock.txt that are not TensorFlow's own: {missing} "
+        "(run `make lock-backends`)"
+    )
+
+
+TENSORFLOW_ONLY = ("tensorflow", "tensorflow-cpu", "astunparse", "flatbuffers", "gast", "google-pasta",
+                   "grpcio", "libclang", "protobuf", "termcolor", "wrapt")
+
+
+def test_backends_lock_has_no_tensorflow_and_pins_the_backends_extra():
+    """backends.txt: no TensorFlow, and pyproject's `backends` extra at its exact versions."""
+    backends = lock_pins(BACKENDS_LOCK)
+    assert not {"tensorflow", "tensorflow-cpu"} & set(backends), (
+        "requirements/backends.txt must not hold TensorFlow (its environment tests the other backends)"
+    )
+    extra = pyproject()["project"]["optional-dependencies"]["backends"]
+    names = set()
+    for requirement in extra:
+        name, version = exact_pin(requirement, "pyproject.toml [backends]")
+        names.add(name)
+        assert name in backends, f"pyproject.toml pins {requirement!r}; requirements/backends.txt lacks it"
+        assert backends[name][1] == version, (
+            f"pyproject.toml pins {requirement!r}; requirements/backends.txt has {backends[name][1]}"
+        )
+    assert {"jax", "jaxlib", "torch"} <= names, f"the backends extra must pin jax, jaxlib and torch; pins {names}"
+    # Any other spec of torch pulls the CUDA build and several GB of NVIDIA wheels from PyPI.
+    assert backends["torch"][1] == "2.13.0", "torch must stay exactly 2.13.0 (the local CPU wheel)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -491,7 +549,7 @@ def test_package_contains_no_solution_line(chapter):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["test", "demo", "lab", "release"])
+@pytest.mark.parametrize("target", ["test", "demo", "lab", "release", "test-backends", "test-gpu"])
 def test_makefile_has_target(target):
     """The Makefile defines the targets the README and CI rely on."""
     makefile = (REPO / "Makefile").read_text()
@@ -509,3 +567,12 @@ def test_ci_runs_make_test():
     assert any(re.search(r"\bmake\s+test(?![\w-])", line) for line in commands), (
         ".ci/run does not run `make test` (outside comments)"
     )
+
+
+def test_ci_runs_make_test_backends_after_make_test():
+    """.ci/run runs `make test-backends` (JAX and PyTorch on CPU) after `make test`."""
+    commands = [line.split("#", 1)[0] for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    test = [i for i, line in enumerate(commands) if re.search(r"\bmake\s+test(?![\w-])", line)]
+    backends = [i for i, line in enumerate(commands) if re.search(r"\bmake\s+test-backends\b", line)]
+    assert backends, ".ci/run does not run `make test-backends` (outside comments)"
+    assert test and min(backends) > min(test), ".ci/run must run `make test-backends` after `make test`"
