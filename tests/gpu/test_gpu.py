@@ -25,6 +25,7 @@ from rnn_course import autodiff, backend, env, samples, training
 from rnn_course.course import Course
 from tests.reference.lstm import LSTMCell
 from tests.reference.rnn_layers import Bidirectional, ElmanCell, JordanCell
+from tests.unit.test_training import BatchLogs
 
 pytestmark = pytest.mark.gpu
 
@@ -126,15 +127,6 @@ class NormLogger(training.GradientHookModel):
 
     def process_gradients(self, grads):
         return grads, {"global_norm": training.global_norm(grads)}
-
-
-class BatchLogs(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.history = {}
-
-    def on_train_batch_end(self, batch, logs=None):
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
 
 
 def train_on(device, steps=20, batch=16):
