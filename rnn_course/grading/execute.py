@@ -128,7 +128,10 @@ class Sandbox:
             # Address space is capped loosely (TensorFlow reserves far more than it touches, and a
             # single absurd allocation should fail at once); resident memory is watched here and
             # the kernel is stopped when it passes the limit.
-            "memory_bytes": 2 * limits.memory_bytes + 2 * 2**30 if limits.memory_bytes else None,
+            # CUDA maps far more address space than any cap allows: with an NVIDIA device only
+            # the resident-memory watchdog applies.
+            "memory_bytes": (2 * limits.memory_bytes + 2 * 2**30
+                             if limits.memory_bytes and not os.path.exists("/dev/nvidiactl") else None),
             "file_bytes": limits.file_bytes,
             "flood_bytes": limits.flood_bytes,
             "open_files": 4096,
