@@ -147,8 +147,9 @@ def tf32_enabled() -> bool:
     return False
 
 
-def to_numpy(value, dtype=None):
-    """A tensor of any backend (any device, tracking gradients or not) or array-like as numpy.
+def unwrap(value):
+    """A framework tensor (TensorFlow, JAX, PyTorch on any device, tracking gradients or not) as
+    numpy; anything else unchanged.
 
     ``np.asarray`` alone fails on a PyTorch tensor that requires grad or lives on a GPU, and a
     Keras layer's output under the torch backend is such a tensor.
@@ -156,7 +157,16 @@ def to_numpy(value, dtype=None):
     import numpy as np
 
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    elif hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
-        value = value.numpy()
-    return np.asarray(value, dtype=dtype)
+        return value.detach().cpu().numpy()
+    if hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
+        return value.numpy()
+    if type(value).__module__.startswith("jax"):
+        return np.asarray(value)
+    return value
+
+
+def to_numpy(value, dtype=None):
+    """A tensor of any backend or an array-like as a numpy array (see :func:`unwrap`)."""
+    import numpy as np
+
+    return np.asarray(unwrap(value), dtype=dtype)
