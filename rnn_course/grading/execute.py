@@ -31,6 +31,13 @@ import nbformat
 from rnn_course.samples import nbgrader_meta
 
 BARRIER_PREFIX = "rnn-course-barrier:"
+# A reply that is not the kernel's own: (status label, whether the notebook stops there).
+LIMIT_REPLIES = {
+    "timeout": ("timeout", False), "timeout-killed": ("timeout", True),
+    "kernel-died": ("kernel-died", True), "no-reply": ("kernel-died", True),
+    "memory": ("memory", True),
+    "output-flood": ("output-flood", True), "output-flood-killed": ("output-flood", True),
+}
 
 
 @dataclasses.dataclass
@@ -213,11 +220,11 @@ class Sandbox:
 
     # execution --------------------------------------------------------------------------
     def run(self, code: str, timeout: float, silent: bool = False, budget: dict | None = None):
-        """Execute ``code``: (reply status or a limit's name, outputs, bytes printed)."""
+        """Execute ``code``: (reply status or a limit's name, outputs)."""
         msg_id = self.kc.execute(code, silent=silent, store_history=not silent,
                                  allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
-        outputs, printed, kept = [], 0, 0
+        outputs, kept, truncated = [], 0, False
         idle = False
         limit_hit = None
         last_check = 0.0
@@ -231,12 +238,12 @@ class Sandbox:
                 last_check = now
                 if _rss_bytes(self.pid) > self.limits.memory_bytes:
                     self.kill()
-                    return "memory", outputs, printed
+                    return "memory", outputs
             try:
                 msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.05))
             except queue.Empty:
                 if not self.alive():
-                    return "kernel-died", outputs, printed
+                    return "kernel-died", outputs
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
@@ -248,7 +255,6 @@ class Sandbox:
             elif kind in ("stream", "display_data", "execute_result", "error"):
                 output = nbformat.v4.output_from_msg(msg)
                 size = _output_size(output)
-                printed += size
                 if budget is not None:
                     budget["printed"] = budget.get("printed", 0) + size
                     if budget["printed"] > 4 * self.limits.flood_bytes:  # the kernel-side cap failed
@@ -261,16 +267,15 @@ class Sandbox:
                     else:
                         outputs.append(output)
                     kept += size
-                elif not any(o.get("name") == "rnn-course" for o in outputs):
+                elif not truncated:
+                    truncated = True
                     outputs.append(nbformat.v4.new_output(
                         "stream", name="stdout",
                         text=f"\n[rnn-course: output beyond {self.limits.output_bytes} bytes not kept]\n"))
-                    outputs[-1]["name"] = "stdout"
         if limit_hit:
             recovered = self._interrupt()
-            return (limit_hit if recovered else f"{limit_hit}-killed"), outputs, printed
-        reply = self._reply(msg_id, max(5.0, deadline - time.monotonic()))
-        return reply, outputs, printed
+            return (limit_hit if recovered else f"{limit_hit}-killed"), outputs
+        return self._reply(msg_id, max(5.0, deadline - time.monotonic())), outputs
 
     def _reply(self, msg_id: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -357,21 +362,16 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                 tamper_before = lines
                 if not ok:
                     channel_ok = False
-            reply, outputs, _ = sandbox.run(cell.source, min(limits.cell_timeout, remaining), budget=budget)
+            reply, outputs = sandbox.run(cell.source, min(limits.cell_timeout, remaining), budget=budget)
             cell.outputs = outputs
             cell.execution_count = None
-            lines = sandbox.drain()
-            during = list(lines)
+            during = sandbox.drain()
             if is_test and reply in ("ok", "error"):
                 ok, after = _barrier(sandbox, 30.0)
                 during += after
                 if not ok:
                     channel_ok = False
-            for line in tamper_before + during:
-                if line.startswith("STATUS "):
-                    info.update(json.loads(line[7:]))
-                elif not line.startswith(("ACK ", "READY ")):
-                    events.append(f"{grade_id or 'cell'}: {line}"[:400])
+            _absorb(tamper_before + during, grade_id, events, info)
             if any(l.startswith("LIMIT output-flood") for l in tamper_before + during) and status in ("ok", "guarded"):
                 status = "output-flood"
             if is_test:
@@ -386,24 +386,28 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                 if not channel_ok and status == "ok":
                     status = "tampering"
             if reply not in ("ok", "error"):
-                label = {"timeout": "timeout", "timeout-killed": "timeout", "kernel-died": "kernel-died",
-                         "memory": "memory", "output-flood": "output-flood",
-                         "output-flood-killed": "output-flood", "no-reply": "kernel-died"}.get(reply, reply)
+                label, stops = LIMIT_REPLIES.get(reply, (reply, False))
                 events.append(f"{grade_id or 'cell'}: {label}")
                 if status in ("ok", "timeout"):
                     status = label
-                if reply in ("kernel-died", "memory", "no-reply", "timeout-killed", "output-flood",
-                             "output-flood-killed") or not sandbox.alive():
+                if stops or not sandbox.alive():
                     stopped = True
                     sandbox.kill()
-        for line in sandbox.drain():
-            if line.startswith("STATUS "):
-                info.update(json.loads(line[7:]))
+        _absorb([line for line in sandbox.drain() if line.startswith("STATUS ")], None, events, info)
     finally:
         sandbox.stop()
     if status == "ok" and any(" RESTORED " in e or " DENIED " in e for e in events):
         status = "guarded"
     return Execution(nbformat.from_dict(nb), verdicts, status, events, time.monotonic() - started, info)
+
+
+def _absorb(lines: list, grade_id, events: list, info: dict) -> None:
+    """File the guard's lines: the sandbox's STATUS into ``info``, the rest into ``events``."""
+    for line in lines:
+        if line.startswith("STATUS "):
+            info.update(json.loads(line[7:]))
+        elif not line.startswith(("ACK ", "READY ")):
+            events.append(f"{grade_id or 'cell'}: {line}"[:400])
 
 
 def _barrier(sandbox: Sandbox, timeout: float, imports: str = "") -> tuple[bool, list]:
@@ -414,7 +418,7 @@ def _barrier(sandbox: Sandbox, timeout: float, imports: str = "") -> tuple[bool,
     """
     nonce = secrets.token_hex(8)
     code = repr(BARRIER_PREFIX + nonce) + ("\n" + imports if imports else "")
-    reply, _, _ = sandbox.run(code, timeout, silent=True)
+    reply, _ = sandbox.run(code, timeout, silent=True)
     lines = sandbox.drain()
     acked = f"ACK {nonce}" in lines
     return acked and reply == "ok", [l for l in lines if not l.startswith("ACK ")]

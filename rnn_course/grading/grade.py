@@ -167,7 +167,7 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
     templates = {c: Template.from_source(c, course.source(c)) for c in names}
     found = intake.discover(Path(submissions), names, chapter)
 
-    results, jobs, pending = [], [], {}
+    results = []
     needed = set()
     for sub in found:
         target = sub.chapter or _guess(sub, templates)
@@ -182,52 +182,53 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
     base = Path(tempfile.mkdtemp(prefix="rcg-", dir=workdir))
     limits_json = dataclasses.asdict(limits)
     fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION
+    sandbox_paths = {"workdir": str(base), "deny_roots": _deny_roots(course, base),
+                     "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json}
+    # key -> (submission, merged or None, fingerprint, previous result when it can be reused)
+    pending = {}
+    jobs = []
     for sub in found:
         if sub.chapter is None:
             continue
+        key = (sub.student, sub.chapter)
         template = templates[sub.chapter]
         if sub.data is None:
-            pending[(sub.student, sub.chapter)] = (sub, None, None)
+            pending[key] = (sub, None, None, None)
             continue
         others = {c: t for c, t in templates.items() if c != sub.chapter}
         merged = merge(template, sub.data, others)
-        key = (sub.student, sub.chapter)
         fingerprint = hashlib.sha256(
             (merged.digest + template.digest + fingerprint_extra).encode()).hexdigest()
-        previous = record.load_result(course.root, sub.chapter, sub.student)
-        pending[key] = (sub, merged, fingerprint)
         if not merged.readable or any(f.kind == "wrong-chapter" for f in merged.findings):
+            pending[key] = (sub, merged, fingerprint, None)
             continue
+        previous = record.load_result(course.root, sub.chapter, sub.student)
         if previous and previous.get("fingerprint") == fingerprint and not force:
+            pending[key] = (sub, merged, fingerprint, previous)
             continue
-        jobs.append((key, {
-            "notebook": dict(merged.notebook), "workdir": str(base), "deny_roots": _deny_roots(course, base),
-            "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json,
-            "submission_bytes": sub.data, "imports": template.imports,
-        }))
+        pending[key] = (sub, merged, fingerprint, None)
+        jobs.append((key, {**sandbox_paths, "notebook": dict(merged.notebook),
+                           "submission_bytes": sub.data, "imports": template.imports}))
 
     bar = Progress(len(pending)) if progress else None
-    done = set()
 
     def finish(key, execution):
-        sub, merged, fingerprint = pending[key]
-        template = templates[sub.chapter]
-        result = _result(sub, merged, fingerprint, execution)
-        stored = record.record(course.root, course.gradebook_url, template, sub.student, result,
-                               execution.get("notebook") if execution else None, sub.timestamp)
-        results.append(stored)
-        done.add(key)
-        if bar:
-            bar.step(f"{sub.student} {sub.chapter} {stored['score']:g}/{stored['max_score']:g} {stored['status']}")
-
-    for key, (sub, merged, fingerprint) in pending.items():
-        if any(k == key for k, _ in jobs):
-            continue
-        previous = record.load_result(course.root, sub.chapter, sub.student)
-        if merged is not None and merged.readable and previous and previous.get("fingerprint") == fingerprint and not force:
-            finish_cached(course, templates[sub.chapter], sub, previous, results, bar)
-            done.add(key)
+        sub, merged, fingerprint, previous = pending[key]
+        if previous is not None:
+            result, notebook = {**previous, "cached": True}, _graded_notebook(course, sub)
         else:
+            result = _result(sub, merged, fingerprint, execution)
+            notebook = execution.get("notebook") if execution else None
+        stored = record.record(course.root, course.gradebook_url, templates[sub.chapter], sub.student,
+                               result, notebook, sub.timestamp)
+        results.append(stored)
+        if bar:
+            bar.step(f"{sub.student} {sub.chapter} {stored['score']:g}/{stored['max_score']:g} {stored['status']}"
+                     + (" (cached)" if previous is not None else ""))
+
+    executing = {key for key, _ in jobs}
+    for key in pending:
+        if key not in executing:  # cached, unreadable or of another chapter: nothing to run
             finish(key, None)
     try:
         for key, execution in _run(jobs, workers, engine, scheduler):
@@ -237,19 +238,17 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
     return Report(results, time.monotonic() - started, workers, engine)
 
 
-def finish_cached(course, template, sub, previous, results, bar) -> None:
-    """A submission graded before with the same bytes, template and limits: record it again."""
-    notebook_path = course.root / "autograded" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
+def _graded_notebook(course, sub):
+    """The notebook graded before (without the grader's note, which ``record`` writes again)."""
     import nbformat
 
-    notebook = nbformat.read(str(notebook_path), as_version=4) if notebook_path.is_file() else None
-    if notebook is not None and notebook.cells and notebook.cells[0].get("id") == "rnn-course-grader-note":
+    path = course.root / "autograded" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
+    if not path.is_file():
+        return None
+    notebook = nbformat.read(str(path), as_version=4)
+    if notebook.cells and notebook.cells[0].get("id") == "rnn-course-grader-note":
         notebook.cells.pop(0)
-    stored = record.record(course.root, course.gradebook_url, template, sub.student,
-                           {**previous, "cached": True}, notebook, sub.timestamp)
-    results.append(stored)
-    if bar:
-        bar.step(f"{sub.student} {sub.chapter} {stored['score']:g}/{stored['max_score']:g} {stored['status']} (cached)")
+    return notebook
 
 
 def _result(sub, merged, fingerprint, execution) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from typing import Callable
 
 import nbformat
@@ -299,6 +298,3 @@ def expected_points(scores: dict, attack: Attack) -> float:
         return scores["__before_softmax__"]
     return scores[attack.scores_like]
 
-
-def manifest(attack_list) -> str:
-    return json.dumps([dataclasses.asdict(a) | {"build": None} for a in attack_list], indent=1)
