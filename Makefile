@@ -28,7 +28,7 @@ help:
 	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
 	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
-	@echo "make lab      JupyterLab on notebooks/"
+	@echo "make lab      JupyterLab: notebooks/ with Validate, and the formgrader (COURSE=build/demo/course)"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make lock     re-resolve requirements/lock.txt from pyproject.toml"
 
@@ -84,12 +84,11 @@ demo: $(STAMP)
 release: $(STAMP)
 	$(PY) -m rnn_course.release
 
-# JupyterLab on the student release; nbgrader's extensions (Validate, and for instructors the
-# formgrader on this course directory) come with it. Root (containers, CI machines) needs
-# --allow-root.
+# JupyterLab on localhost: students open notebooks/ and press Validate; instructors open
+# Nbgrader > Formgrader on COURSE (default: this repository; after `make demo`, try
+# COURSE=build/demo/course). LAB_ARGS go to jupyter lab, e.g. LAB_ARGS="--port=8899 --no-browser".
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS) \
-		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+	$(PY) -m rnn_course.lab $(if $(COURSE),--course $(COURSE)) -- $(LAB_ARGS)
 
 lock:
 	rm -rf .lock-venv

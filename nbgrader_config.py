@@ -6,6 +6,8 @@ is the repository root (instructors run `nbgrader generate_assignment 01_rnn_for
 directory and run nbgrader there, with its own SQLite gradebook.
 """
 
+import os
+
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "rnn-course"
@@ -17,6 +19,10 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# nbgrader's exchange (formgrader's Release/Collect, the students' Assignments tab) beside this
+# file, so that one machine (`make lab`) needs no shared /usr/local/share/nbgrader/exchange. On a
+# JupyterHub, point it at the folder every user shares.
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.keras", "*.h5"]
 
 # Per-cell limit while nbgrader executes a notebook (validate, autograde). The default, 30 s, is
