@@ -20,13 +20,14 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-backends test test-unit test-notebooks test-mutants test-grading test-backends test-gpu demo release lab lock lock-backends clean
+.PHONY: help install install-backends chromium test test-unit test-notebooks test-mutants test-grading test-backends test-gpu test-browser demo release lab lock lock-backends clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
 	@echo "make test     unit tests, the grader on an adversarial class, notebook execution, the nbgrader round trip"
 	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
 	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
+	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
 	@echo "make lab      JupyterLab: notebooks/ with Validate, and the formgrader (COURSE=build/demo/course)"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
@@ -77,6 +78,30 @@ test-backends: $(BSTAMP)  ## BACKENDS="jax" or BACKEND_CHAPTERS=05_clipping limi
 # On a GPU machine; set KERAS_BACKEND and use the environment that has the CUDA builds (docs/gpu.md).
 test-gpu: $(STAMP)
 	$(PY) -m pytest -m gpu tests/gpu
+
+# Debian's Chromium for the browser tests, from the package registry (no test tool downloads a
+# browser of its own). Where it cannot be installed (not root, no apt-get), the reason goes to
+# CHROMIUM_LOG and the browser tests skip, quoting it. RNN_COURSE_CHROMIUM=/path/to/chromium
+# uses another build.
+CHROMIUM_LOG := build/browser/chromium-install.log
+chromium:
+	@mkdir -p $(dir $(CHROMIUM_LOG)); rm -f $(CHROMIUM_LOG); \
+	if [ -n "$$RNN_COURSE_CHROMIUM" ] || command -v chromium >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "cannot install chromium: not root and no passwordless sudo" > $(CHROMIUM_LOG); exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "cannot install chromium: no apt-get (install Chromium, or set RNN_COURSE_CHROMIUM)" > $(CHROMIUM_LOG); exit 0; fi; \
+	echo "apt-get install chromium (Debian's package, for the browser tests)"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; } \
+	  > $(CHROMIUM_LOG).tmp 2>&1 && rm -f $(CHROMIUM_LOG).tmp \
+	  || { tail -n 5 $(CHROMIUM_LOG).tmp > $(CHROMIUM_LOG); echo "apt-get install chromium failed" >> $(CHROMIUM_LOG); \
+	       rm -f $(CHROMIUM_LOG).tmp; }
+
+# A student (chapter 01: answers, Run All, a diagnostic, Validate), an instructor (formgrader on
+# the demo's graded class, a hand grade, the export) and every chapter rendered, in JupyterLab.
+# Screenshots and server logs: build/browser/.
+test-browser: $(STAMP) chromium
+	$(PY) -m pytest tests/browser
 
 demo: $(STAMP)
 	$(PY) -m rnn_course.demo

@@ -85,6 +85,18 @@ def _warnings_to_stdout() -> None:
     warnings.showwarning = show
 
 
+class SetupInfo(dict):
+    """What ``setup`` reports: a plain dict that a notebook cell does not echo.
+
+    ``env.setup(seed=0)`` is the last line of every chapter's first cell; its summary is already
+    printed, so the notebook shows no ``Out[1]: {...}`` repeating it. ``print(info)`` or
+    ``dict(info)`` still shows everything.
+    """
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
     """Seed everything, make the backend deterministic and quiet, and report the environment.
 
@@ -99,8 +111,9 @@ def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
         tf32: allow TensorFloat-32 matmuls on Ampere and newer GPUs (faster, ~1e-3 precision).
 
     Returns:
-        dict with keys ``python``, ``numpy``, ``keras``, ``backend``, ``backend_version``,
-        ``device``, ``device_name``, ``tf32``, ``seed``, ``fast_mode`` and ``grading``.
+        dict (``SetupInfo``, not echoed by a notebook) with keys ``python``, ``numpy``,
+        ``keras``, ``backend``, ``backend_version``, ``device``, ``device_name``, ``tf32``,
+        ``seed``, ``fast_mode`` and ``grading``.
 
     Example:
         from rnn_course import env
@@ -148,7 +161,7 @@ def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
     if grading():
         _warnings_to_stdout()
 
-    info = {
+    info = SetupInfo({
         "python": platform.python_version(),
         "numpy": np.__version__,
         "keras": keras.__version__,
@@ -160,7 +173,7 @@ def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
         "seed": seed,
         "fast_mode": fast_mode(),
         "grading": grading(),
-    }
+    })
     if verbose:
         print(
             f"Python {info['python']} | numpy {info['numpy']} | Keras {info['keras']} "

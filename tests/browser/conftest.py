@@ -42,9 +42,14 @@ LAB_SETTINGS = {
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
-            item.add_marker(pytest.mark.browser)
+    """Mark every test here `browser`; without Chromium, skip them all before any fixture runs."""
+    here = Path(__file__).parent
+    mine = [item for item in items if Path(str(item.fspath)).is_relative_to(here)]
+    reason = None if chromium_path() else no_chromium_reason()
+    for item in mine:
+        item.add_marker(pytest.mark.browser)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def chromium_path() -> str | None:
@@ -55,17 +60,21 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
+def no_chromium_reason() -> str:
+    wanted = os.environ.get("RNN_COURSE_CHROMIUM")
+    why = (f"no Chromium: RNN_COURSE_CHROMIUM={wanted} is not an executable" if wanted
+           else "no Chromium: `chromium` is not on PATH")
+    if INSTALL_LOG.is_file():
+        tail = INSTALL_LOG.read_text(errors="replace").strip().splitlines()[-3:]
+        return why + "; `make test-browser` could not install it: " + " | ".join(tail)
+    return why + "; `make test-browser` installs it with apt-get (Debian's package chromium)"
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     path = chromium_path()
     if path is None:
-        why = "no Chromium: `chromium` is not on PATH (and RNN_COURSE_CHROMIUM is unset)"
-        if INSTALL_LOG.is_file():
-            tail = INSTALL_LOG.read_text(errors="replace").strip().splitlines()[-3:]
-            why += "; `make test-browser` could not install it: " + " | ".join(tail)
-        else:
-            why += "; `make test-browser` installs it with apt-get (Debian package chromium)"
-        pytest.skip(why)
+        pytest.skip(no_chromium_reason())
     return path
 
 

@@ -162,6 +162,16 @@ def test_setup_returns_the_environment(restore_global_state):
     assert info["grading"] is None
 
 
+def test_setup_result_is_a_dict_a_notebook_does_not_echo(restore_global_state):
+    """The first cell ends with env.setup(...): its printed summary, no Out[1] repeating it."""
+    from IPython.core.formatters import DisplayFormatter
+
+    info = env.setup(seed=3, verbose=False)
+    assert isinstance(info, dict) and dict(info)["seed"] == 3
+    assert DisplayFormatter().format(info) == ({}, {})
+    assert "text/plain" in DisplayFormatter().format(dict(info))[0]
+
+
 def test_setup_reports_grading_and_fast_mode(restore_global_state):
     restore_global_state.setenv("NBGRADER_EXECUTION", "autograde")
     info = env.setup(verbose=False)

@@ -549,7 +549,7 @@ def test_package_contains_no_solution_line(chapter):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["test", "demo", "lab", "release", "test-backends", "test-gpu"])
+@pytest.mark.parametrize("target", ["test", "demo", "lab", "release", "test-backends", "test-gpu", "test-browser"])
 def test_makefile_has_target(target):
     """The Makefile defines the targets the README and CI rely on."""
     makefile = (REPO / "Makefile").read_text()
@@ -569,10 +569,11 @@ def test_ci_runs_make_test():
     )
 
 
-def test_ci_runs_make_test_backends_after_make_test():
-    """.ci/run runs `make test-backends` (JAX and PyTorch on CPU) after `make test`."""
+@pytest.mark.parametrize("target", ["test-backends", "test-browser"])
+def test_ci_runs_target_after_make_test(target):
+    """.ci/run runs `make test-backends` (JAX, PyTorch) and `make test-browser` after `make test`."""
     commands = [line.split("#", 1)[0] for line in (REPO / ".ci" / "run").read_text().splitlines()]
     test = [i for i, line in enumerate(commands) if re.search(r"\bmake\s+test(?![\w-])", line)]
-    backends = [i for i, line in enumerate(commands) if re.search(r"\bmake\s+test-backends\b", line)]
-    assert backends, ".ci/run does not run `make test-backends` (outside comments)"
-    assert test and min(backends) > min(test), ".ci/run must run `make test-backends` after `make test`"
+    found = [i for i, line in enumerate(commands) if re.search(rf"\bmake\s+{target}\b", line)]
+    assert found, f".ci/run does not run `make {target}` (outside comments)"
+    assert test and min(found) > min(test), f".ci/run must run `make {target}` after `make test`"
