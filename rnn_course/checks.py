@@ -6,6 +6,10 @@ expected and received numbers, and a hint where a mistake is typical. A wrong *t
 student (None, a list, a string, the wrong shape, NaN) fails a check the same way; it never
 crashes the grader. Bad arguments from the *test author* raise ``TypeError``/``ValueError``.
 
+Every function a failure passes through sets ``__tracebackhide__``: IPython (and pytest) leave
+its frame out of the traceback, so a student sees the test cell's line and the message, not
+this module's internals.
+
 Example:
     h = checks.call(rnn_forward, x, h0, params, name="rnn_forward")
     checks.check_close(h, expected, name="h", dims="NTH")
@@ -46,9 +50,10 @@ class CheckFailure(AssertionError):
 
 
 def _fail(message: str, hint: str | None = None) -> None:
+    __tracebackhide__ = True
     if hint:
         message = f"{message}\nHint: {hint}"
-    raise CheckFailure(message)
+    raise CheckFailure(message)  # your answer failed a check: the message below says why
 
 
 def _fmt(value) -> str:
@@ -66,6 +71,7 @@ def _where(index: Sequence[int], dims: str | None) -> str:
 
 
 def _check_dims(dims: str | None, ndim: int, argument: str = "dims") -> None:
+    __tracebackhide__ = True
     if dims is not None and (not isinstance(dims, str) or len(dims) != ndim):
         raise ValueError(
             f"{argument} must be a string of {ndim} shape letters (e.g. 'NTH'); received: {dims!r}"
@@ -84,6 +90,7 @@ def call(fn: Callable, *args, name: str | None = None, **kwargs):
     Returns:
         whatever ``fn`` returns.
     """
+    __tracebackhide__ = True
     if not callable(fn):
         _fail(f"{name or 'the answer'} must be a function; received: {type(fn).__name__}")
     label = name or getattr(fn, "__name__", "the function")
@@ -129,6 +136,7 @@ def check_array(received, name: str, dtype_kind: str = "f") -> np.ndarray:
     Returns:
         ``received`` as a numpy array.
     """
+    __tracebackhide__ = True
     if received is None:
         _fail(
             f"{name} is None.",
@@ -165,6 +173,7 @@ def check_shape(received, shape: Sequence[int], name: str, dims: str | None = No
         name: the output's name for messages.
         dims: the shape letters, e.g. "NTH", used in the message.
     """
+    __tracebackhide__ = True
     shape = tuple(int(s) for s in shape)
     _check_dims(dims, len(shape))
     array = check_array(received, name)
@@ -185,6 +194,7 @@ def check_shape(received, shape: Sequence[int], name: str, dims: str | None = No
 
 def check_finite(received, name: str, dims: str | None = None) -> np.ndarray:
     """Check that an array has no NaN or infinity; return it."""
+    __tracebackhide__ = True
     array = check_array(received, name)
     if dims is not None and not isinstance(dims, str):
         raise ValueError(f"dims must be a string of shape letters (e.g. 'NTH'); received: {dims!r}")
@@ -228,6 +238,7 @@ def check_close(
     Returns:
         ``received`` as a numpy array.
     """
+    __tracebackhide__ = True
     expected = to_numpy(expected)
     _check_dims(dims, expected.ndim)
     array = check_shape(received, expected.shape, name, dims)
@@ -301,6 +312,7 @@ def check_probabilities(received, name: str, axis: int = -1, dims: str | None = 
         dims: shape letters, e.g. "NTV".
         atol: tolerance on the sums.
     """
+    __tracebackhide__ = True
     array = check_finite(received, name, dims)
     if (array < -atol).any():
         first = tuple(int(i) for i in np.argwhere(array < -atol)[0])
@@ -328,6 +340,7 @@ def check_tuple(result, names: Sequence[str], function: str):
     Example:
         h_next, cache = checks.check_tuple(out, ("h_next", "cache"), "rnn_cell_forward")
     """
+    __tracebackhide__ = True
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise TypeError(f"names must be a sequence of strings; received: {names!r}")
     want = f"({', '.join(names)})"
@@ -345,6 +358,7 @@ def check_tuple(result, names: Sequence[str], function: str):
 
 def check_list(received, length: int, name: str) -> list:
     """Check that a value is a list of ``length`` items (e.g. one cache per time step); return it."""
+    __tracebackhide__ = True
     if received is None:
         _fail(f"{name} is None; expected a list of {length} items.", "is a `return` missing?")
     if not isinstance(received, list):
@@ -356,6 +370,7 @@ def check_list(received, length: int, name: str) -> list:
 
 def check_keys(received, keys: Sequence[str], name: str) -> dict:
     """Check that a dict has exactly the given keys; return it."""
+    __tracebackhide__ = True
     if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
         raise TypeError(f"keys must be a sequence of strings; received: {keys!r}")
     if not isinstance(received, dict):
@@ -383,6 +398,7 @@ def _unwrap_tensor(value):
 
 def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol: float = 1e-8, hint=None):
     """Check a real number (a Python or numpy scalar, or a 0-d array); return it as float."""
+    __tracebackhide__ = True
     if received is None:
         _fail(f"{name} is None.", "is a `return` missing?")
     received = _unwrap_tensor(received)
@@ -403,6 +419,7 @@ def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol:
 
 def check_int(received, expected: int, name: str, hint: str | None = None) -> int:
     """Check an exact integer answer (a Python or numpy int); return it."""
+    __tracebackhide__ = True
     received = _unwrap_tensor(received)
     if isinstance(received, np.ndarray) and received.ndim == 0 and received.dtype.kind in "iu":
         received = received.item()
@@ -428,6 +445,7 @@ def check_raises(
     Returns:
         the raised exception.
     """
+    __tracebackhide__ = True
     label = name or getattr(fn, "__name__", "the function")
     try:
         fn(*args, **kwargs)
@@ -479,6 +497,7 @@ def check_gradient(
     Returns:
         the relative error.
     """
+    __tracebackhide__ = True
     from rnn_course.gradcheck import rel_error
 
     expected = to_numpy(expected, dtype=np.float64)
@@ -512,6 +531,7 @@ def check_true(condition, message: str, hint: str | None = None) -> None:
     Example:
         checks.check_true(a.kernel is not b.kernel, "the two directions share one kernel.")
     """
+    __tracebackhide__ = True
     if not isinstance(message, str) or not message:
         raise TypeError(f"message must be a non-empty string; received: {message!r}")
     try:

@@ -47,6 +47,8 @@ def _validate(page) -> str:
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button").click()
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(timeout=120_000)
+    # Scroll the results to their end, where the failing test's message is (for the screenshot).
+    dialog.locator("*").evaluate_all("nodes => nodes.forEach(n => { n.scrollTop = n.scrollHeight; })")
     return dialog.inner_text()
 
 

@@ -633,3 +633,26 @@ def test_call_copies_arrays_inside_a_tuple():
 
     checks.call(rnn_step_backward, np.ones(3), cache)
     np.testing.assert_array_equal(cache[0], np.zeros(3))
+
+
+def test_a_failure_shows_one_frame_of_checks_in_ipython():
+    """IPython's traceback of a failing check: the test line, one checks.py frame, the message."""
+    import sys
+
+    from IPython.core.ultratb import VerboseTB
+
+    def test_cell():
+        h = checks.call(lambda x: x * 0.0, np.ones((2, 3)), name="f")
+        checks.check_close(h, np.ones((2, 3)), name="h", dims="NH")
+
+    try:
+        test_cell()
+    except checks.CheckFailure:
+        text = VerboseTB(theme_name="nocolor").text(*sys.exc_info())
+    else:
+        raise AssertionError("check_close passed a wrong answer")
+    frames = [line for line in text.splitlines() if line.startswith("File ")]
+    shown = [line for line in frames if "rnn_course/checks.py" in line]
+    assert len(shown) == 1 and "in _fail(" in shown[0], f"checks.py frames shown:\n{text}"
+    assert "skipping hidden 1 frame" in text
+    assert "h: 6 of 6 values differ" in text
