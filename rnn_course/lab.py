@@ -33,6 +33,18 @@ OFFLINE = (
     "--LabApp.news_url=None",
     "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
 )
+# Data for the server only, put first on JUPYTER_PATH: an nbconvert template macro that loads the
+# formgrader's MathJax from this server (jupyter_server_mathjax) instead of a CDN.
+DATA_PATH = Path(__file__).resolve().parent / "jupyter"
+
+
+def environment() -> dict:
+    """The server's environment: the kernels' (``course.kernel_env``), ``DATA_PATH`` first on JUPYTER_PATH."""
+    from rnn_course.course import kernel_env
+
+    env = kernel_env()
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(DATA_PATH), env.get("JUPYTER_PATH", "")) if p)
+    return env
 
 
 def command(root, course, extra=()) -> list[str]:
@@ -93,7 +105,7 @@ def ensure_exchange(course) -> Path | None:
 
 
 def main(argv=None) -> int:
-    from rnn_course.course import kernel_env, repo_root
+    from rnn_course.course import repo_root
 
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -115,7 +127,7 @@ def main(argv=None) -> int:
     print(f"JupyterLab on {root}\n  students: notebooks/<chapter>/<chapter>.ipynb, then Validate on the toolbar"
           f"\n  instructors: Nbgrader > Formgrader, course directory {course}", flush=True)
     os.chdir(course)
-    os.execve(argv[0], argv, kernel_env())
+    os.execve(argv[0], argv, environment())
     return 0  # not reached
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from rnn_course import demo, samples
 from rnn_course.course import Course, kernel_env
+from tests.browser import jlab
 
 CHAPTERS = ["00_setup", "01_rnn_forward"]
 GRADED = "01_rnn_forward"   # the chapter whose written answer gets a hand grade
@@ -86,10 +87,19 @@ def test_instructor_sees_grades_grades_by_hand_and_exports(demo_course, page, sh
         )
     shots(page, "formgrader-submissions")
 
-    # 3. Open the complete submission and grade its written answer by hand.
+    # 3. Open the complete submission: its figures and typeset formulas (MathJax served by the
+    #    Jupyter server, not a CDN); grade its written answer by hand.
     frame.locator("a", has_text=re.compile(f"^{STUDENT}$")).click()
     box = frame.locator(f"input.score#{grade_id}")
     box.wait_for()
+    figures = jlab.loaded_images(frame.locator(".output_png img"))
+    assert figures and all(f["complete"] and f["width"] > 100 for f in figures), (
+        f"the graded notebook shows no figure in the formgrader: {figures}"
+    )
+    frame.locator(".MathJax, .MathJax_CHTML").first.wait_for(timeout=30_000)
+    texts = frame.locator(".text_cell_render").all_inner_texts()
+    raw = re.findall(r"\$[^$\s][^$]{0,40}\$", "\n".join(texts))
+    assert texts and not raw, f"formulas left as raw TeX in the formgrader: {raw[:5]}"
     box.scroll_into_view_if_needed()
     with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT") as saved:
         box.fill(f"{points:g}")

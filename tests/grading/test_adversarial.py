@@ -100,6 +100,15 @@ def test_honest_class_graded_right(graded, repo):
         assert graded["results"][student]["status"] == "ok", graded["results"][student]
 
 
+def test_graded_notebooks_keep_the_figures(graded):
+    """autograded/ (what the formgrader shows) has the student's figures, as nbgrader's would."""
+    path = graded["course"].root / "autograded" / "complete" / A.CHAPTER / f"{A.CHAPTER}.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    assert images, "the graded notebook lost its figures (matplotlib picked a non-inline backend)"
+
+
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
 def test_attack_scores_like_honest_code(graded, attack):
     result = graded["results"].get(attack.student)
