@@ -77,3 +77,13 @@ def test_main_reports_a_bad_course_as_a_usage_error(tmp_path, capsys):
         lab.main(["--root", str(tmp_path), "--course", str(tmp_path)])
     assert stop.value.code == 2
     assert "nbgrader_config.py" in capsys.readouterr().err
+
+
+def test_environment_puts_the_mathjax_template_first_on_jupyter_path(monkeypatch):
+    monkeypatch.setenv("JUPYTER_PATH", "/somewhere/else")
+    env = lab.environment()
+    first, rest = env["JUPYTER_PATH"].split(":", 1)
+    assert first == str(lab.DATA_PATH) and rest == "/somewhere/else"
+    macro = lab.DATA_PATH / "nbconvert" / "templates" / "base" / "mathjax.html.j2"
+    assert "/static/jupyter_server_mathjax/MathJax.js" in macro.read_text()
+    assert "MPLBACKEND" not in env  # kernels pick the inline backend themselves
