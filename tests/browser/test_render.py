@@ -9,8 +9,8 @@ is checked, not the JSON:
 - every piece of LaTeX in the markdown is typeset by MathJax (one ``mjx-container`` per formula,
   no ``mjx-merror``) and no ``$`` or ``\\command`` is left as raw text;
 - every figure has a title and labelled axes (and colorbars a label): while executing, the
-  kernel reports each figure it displays (a text/plain printer for matplotlib's Figure), since
-  a label is pixels once rendered.
+  kernel reports each figure it displays as its text/plain form (a ``_repr_pretty_`` put on
+  matplotlib's Figure), since a label is only pixels once rendered.
 
 A screenshot of each chapter's opening and of its first figure lands in build/browser/.
 """
