@@ -92,7 +92,7 @@ chromium:
 	if ! command -v apt-get >/dev/null; then \
 	  echo "cannot install chromium: no apt-get (install Chromium, or set RNN_COURSE_CHROMIUM)" > $(CHROMIUM_LOG); exit 0; fi; \
 	echo "apt-get install chromium (Debian's package, for the browser tests)"; \
-	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; } \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium fonts-dejavu-core; } \
 	  > $(CHROMIUM_LOG).tmp 2>&1 && rm -f $(CHROMIUM_LOG).tmp \
 	  || { tail -n 5 $(CHROMIUM_LOG).tmp > $(CHROMIUM_LOG); echo "apt-get install chromium failed" >> $(CHROMIUM_LOG); \
 	       rm -f $(CHROMIUM_LOG).tmp; }
