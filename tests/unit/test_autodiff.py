@@ -66,6 +66,10 @@ def test_rejects_no_arguments_and_int_arrays():
 
 def test_value_and_gradients_of_a_model_matches_finite_differences():
     """Gradients w.r.t. a model's variables, on every backend, in float64."""
+    # Seeded: unseeded, the initial weights change from run to run, and the centred differences'
+    # error with them (worst of 30 seeds 5e-8 under TensorFlow, 3e-8 under PyTorch; one unseeded
+    # CI run met 1.2e-7). With seed 0: 1e-9 on both.
+    keras.utils.set_random_seed(0)
     rng = np.random.default_rng(1)
     model = keras.Sequential([keras.Input((4, 2)), keras.layers.SimpleRNN(3, dtype="float64"),
                               keras.layers.Dense(1, dtype="float64")])
