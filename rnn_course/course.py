@@ -242,13 +242,15 @@ def publish_release(course: Course, chapter: str, repo: Path | None = None) -> P
     return target
 
 
-def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None):
+def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, allow_errors: bool = False):
     """Execute a notebook headless in a fresh kernel, as nbconvert/nbclient would.
 
     Args:
         path: the .ipynb file; it runs in its own folder.
         timeout: per-cell limit in seconds.
         fast: set RNN_COURSE_FAST for the kernel (None: inherit the environment).
+        allow_errors: go on past a cell that raises (its error stays in its outputs); otherwise
+            nbclient's CellExecutionError stops the run.
 
     Returns:
         (notebook, seconds): the executed notebook node and the wall time of each code cell,
@@ -264,7 +266,7 @@ def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None):
     if fast is not None:
         env["RNN_COURSE_FAST"] = "1" if fast else "0"
     env.pop("NBGRADER_EXECUTION", None)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(path.parent)}})
     seconds = []
     with client.setup_kernel(env=env):

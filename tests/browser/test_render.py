@@ -24,7 +24,7 @@ import nbformat
 import pytest
 
 from rnn_course import samples
-from rnn_course.course import kernel_env
+from rnn_course.course import execute_notebook
 from tests.browser import jlab
 from tests.browser.conftest import ARTEFACTS, Lab
 from tests.conftest import CHAPTERS
@@ -64,17 +64,11 @@ def formulas(markdown: str) -> int:
 
 
 def execute(path, allow_errors: bool = False):
-    """Execute a notebook in full mode after the figure audit; return it without the audit cell."""
-    from nbclient import NotebookClient
-
+    """Execute a notebook in full mode after the figure audit; save and return it without the audit cell."""
     notebook = nbformat.read(str(path), as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(AUDIT))
-    env = kernel_env()
-    env.pop("RNN_COURSE_FAST", None)
-    env.pop("NBGRADER_EXECUTION", None)
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env)
+    nbformat.write(notebook, str(path))
+    notebook, _ = execute_notebook(path, fast=False, allow_errors=allow_errors)
     notebook.cells.pop(0)
     nbformat.write(notebook, str(path))
     return notebook
