@@ -35,12 +35,18 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements/lock.txt pyproject.toml
+# $(call venv,FOLDER,LOCK): a virtual environment with exactly LOCK's packages and this project
+# (editable); the stamp rule that calls it reruns when the lock or pyproject.toml changes.
+define venv
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rnn-course needs Python >= 3.11; set PYTHON=python3.11"'
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
+endef
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	$(call venv,$(VENV),requirements/lock.txt)
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -62,11 +68,7 @@ test-grading: $(STAMP)
 install-backends: $(BSTAMP)
 
 $(BSTAMP): requirements/backends.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rnn-course needs Python >= 3.11; set PYTHON=python3.11"'
-	$(PYTHON) -m venv $(BVENV)
-	$(BPY) -m pip install --quiet --disable-pip-version-check -r requirements/backends.txt
-	$(BPY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@touch $@
+	$(call venv,$(BVENV),requirements/backends.txt)
 
 test-backends: $(BSTAMP)  ## BACKENDS="jax" or BACKEND_CHAPTERS=05_clipping limit the run
 	@set -e; for backend in $(BACKENDS); do \
