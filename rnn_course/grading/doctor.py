@@ -36,6 +36,7 @@ def checks(course_root: Path) -> list[tuple[str, bool, str]]:
     out.append(("course directory", course_ok,
                 str(course_root) if course_ok else f"{course_root} lacks nbgrader_config.py or solutions/"))
 
+    out.append(_isolation_check())
     out.append(_sandbox_check())
     return out
 
@@ -64,7 +65,20 @@ def _sandbox_check() -> tuple[str, bool, str]:
                          limits=Limits(cell_timeout=60, notebook_timeout=120))
     printed = "".join(o.get("text", "") for o in result.notebook["cells"][0].get("outputs", []))
     ok = result.verdicts.get("probe", {}).get("passed", False) and "blocked" in printed
+    kernel = result.sandbox.get("kernel", {})
     detail = (f"kernel started and ran in {time.monotonic() - start:.1f} s; network: "
-              f"{result.sandbox.get('network', '?')}, probe connection {printed.strip() or '?'}; "
-              f"limits: {', '.join(result.sandbox.get('limits', [])) or 'none'}")
+              f"{kernel.get('network', '?')}, probe connection {printed.strip() or '?'}; "
+              f"limits: {', '.join(kernel.get('limits', [])) or 'none'}")
     return ("sandbox", ok, detail)
+
+
+def _isolation_check() -> tuple[str, bool, str]:
+    """Which boundary grading has here: bubblewrap, or the in-kernel guard alone."""
+    from rnn_course.grading import isolation
+
+    probe = isolation.probe()
+    if probe.active:
+        return ("isolation", True, f"operating-system sandbox: {probe.detail}")
+    # Not a failure: grading works, and every result says it ran without isolation.
+    return ("isolation", True, f"NONE — the in-kernel guard only ({probe.detail}); every graded "
+            "submission is flagged 'no-isolation'")

@@ -21,6 +21,7 @@ import queue
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ BARRIER_PREFIX = "rnn-course-barrier:"
 LIMIT_REPLIES = {
     "timeout": ("timeout", False), "timeout-killed": ("timeout", True),
     "kernel-died": ("kernel-died", True), "no-reply": ("kernel-died", True),
-    "memory": ("memory", True),
+    "memory": ("memory", True), "files": ("files", True),
     "output-flood": ("output-flood", True), "output-flood-killed": ("output-flood", True),
 }
 
@@ -51,6 +52,14 @@ class Limits:
     flood_bytes: int = 16 * 2**20        # printed by one cell before its prints fail
     file_bytes: int = 256 * 2**20        # largest file the notebook may write
     startup_timeout: float = 120.0
+    processes: int = 1024                # processes and threads of the submission (RLIMIT_NPROC)
+    files: int = 20_000                  # files and folders in the sandbox's tmpfs folders
+    scratch_bytes: int = 512 * 2**20     # size of the scratch folder (a tmpfs; /tmp: half)
+
+    def sizes(self):
+        from rnn_course.grading.isolation import Sizes
+
+        return Sizes(scratch=self.scratch_bytes, tmp=self.scratch_bytes // 2)
 
 
 @dataclasses.dataclass
@@ -68,18 +77,18 @@ class Execution:
         return dataclasses.asdict(self)
 
 
-def kernel_environment(scratch: Path, settings: dict) -> dict:
+def kernel_environment(home: str, tmp: str, settings: dict) -> dict:
     """A minimal environment for the sandbox kernel (no inherited secrets or course paths)."""
     keep = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
             "RNN_COURSE_LONG", "XLA_FLAGS", "JAX_PLATFORMS")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.update({
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch / "tmp"),
-        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
-        "IPYTHONDIR": str(scratch / ".ipython"),
-        "JUPYTER_RUNTIME_DIR": str(scratch / ".jupyter"),
-        "KERAS_HOME": str(scratch / ".keras"),
+        "HOME": home,
+        "TMPDIR": tmp,
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "IPYTHONDIR": f"{home}/.ipython",
+        "JUPYTER_RUNTIME_DIR": f"{tmp}/jupyter",
+        "KERAS_HOME": f"{home}/.keras",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -90,15 +99,38 @@ def kernel_environment(scratch: Path, settings: dict) -> dict:
     return env
 
 
-def _rss_bytes(pid: int) -> int:
+def _proc_status(pid: int, field: str) -> str | None:
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(field + ":"):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return 0
+    return None
+
+
+def _rss_bytes(pid: int) -> int:
+    value = _proc_status(pid, "VmRSS")
+    return int(value.split()[0]) * 1024 if value else 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (the host's view: it sees into child namespaces)."""
+    found, todo = [], [pid]
+    while todo and len(found) < 100_000:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(_children(current))
+    return found
 
 
 def _output_size(output: dict) -> int:
@@ -111,26 +143,86 @@ def _output_size(output: dict) -> int:
     return size
 
 
+class _Capture:
+    """Read a process's stdout/stderr pipe: keep the first ``limit`` bytes, discard the rest.
+
+    The kernel's raw file descriptors 1 and 2 never reach the instructor's terminal.
+    """
+
+    def __init__(self, fd, limit: int = 64 * 1024):
+        import threading
+
+        self.kept, self.total, self.limit = bytearray(), 0, limit
+        self._thread = threading.Thread(target=self._read, args=(fd,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        try:
+            while True:
+                chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+                if not chunk:
+                    break
+                self.total += len(chunk)
+                room = self.limit - len(self.kept)
+                if room > 0:
+                    self.kept += chunk[:room]
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def text(self) -> str:
+        extra = f"\n[{self.total - len(self.kept)} more bytes not kept]" if self.total > len(self.kept) else ""
+        return self.kept.decode(errors="replace") + extra
+
+
 class Sandbox:
-    """A kernel in a scratch folder with the guard, driven over Unix sockets."""
+    """One kernel process for one submission, inside bubblewrap when it works, driven over ZMQ.
+
+    With bubblewrap (:mod:`rnn_course.grading.isolation`) the kernel binds its sockets in a
+    small tmpfs of its own and this process connects to them through ``/proc/<pid>/root``:
+    nothing of the host is writable from inside, and no other sandbox can reach them. Without
+    it (fallback), the sockets live in a private host folder and the in-kernel guard is the
+    only protection.
+    """
 
     def __init__(self, workdir: Path, deny_roots: list, allow_roots: list, limits: Limits,
                  notebook_name: str = "submission.ipynb", notebook_bytes: bytes | None = None):
+        from rnn_course.grading import isolation
+
         self.limits = limits
+        self.isolation = isolation.probe()
         self.private = Path(tempfile.mkdtemp(prefix="k", dir=workdir))
-        self.scratch = self.private / "w"
-        (self.scratch / "tmp").mkdir(parents=True)
+        os.chmod(self.private, 0o755)
+        (self.private / "input").mkdir()
         if notebook_bytes is not None:  # the submission alone, as the student saw it
-            (self.scratch / notebook_name).write_bytes(notebook_bytes)
-        self.report_path = self.private / "report"
-        os.mkfifo(self.report_path)
-        self.report_fd = os.open(self.report_path, os.O_RDONLY | os.O_NONBLOCK)
+            name = Path(notebook_name).name or "submission.ipynb"
+            (self.private / "input" / name).write_bytes(notebook_bytes)
+        isolation.write_identity(self.private)
+        host_report = self.private / "report"
+        os.mkfifo(host_report, 0o622)
+        self.report_fd = os.open(host_report, os.O_RDONLY | os.O_NONBLOCK)
         self._buffer = b""
+        if self.isolation.active:
+            inside = Path(isolation.INPUT_DIR)
+            self.scratch, tmp = isolation.SCRATCH, "/tmp"
+            report, inputs, self.ip_inside = inside / "report", inside / "input", f"{isolation.KERNEL_DIR}/ipc"
+            self.connection_inside = str(inside / "connection.json")
+        else:
+            self.scratch = str(self.private / "w")
+            tmp = str(self.private / "w" / "tmp")
+            Path(tmp).mkdir(parents=True)
+            report, inputs, self.ip_inside = host_report, self.private / "input", str(self.private / "ipc")
+            self.connection_inside = str(self.private / "connection.json")
         self.settings = {
-            "scratch": str(self.scratch),
+            "scratch": self.scratch,
+            "inputs": str(inputs),
             "deny_roots": [str(p) for p in deny_roots] + [str(workdir)],
             "allow_roots": [str(p) for p in allow_roots],
-            "report_path": str(self.report_path),
+            "report_path": str(report),
             "barrier_prefix": BARRIER_PREFIX,
             # Address space is capped loosely (TensorFlow reserves far more than it touches, and a
             # single absurd allocation should fail at once); resident memory is watched here and
@@ -142,65 +234,155 @@ class Sandbox:
             "file_bytes": limits.file_bytes,
             "flood_bytes": limits.flood_bytes,
             "open_files": 4096,
-            "processes": 4096,
-            "isolate_network": True,
+            "processes": limits.processes,
+            "isolate_network": not self.isolation.active,
+            "isolation": self.isolation.tool or f"none ({self.isolation.detail})",
         }
-        self.km = None
+        self.env = kernel_environment(self.scratch, tmp, self.settings)
+        self.proc = None
+        self.init_pid = None      # bubblewrap: host PID of the sandbox's PID 1
         self.kc = None
+        self.capture = None
 
     # lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        from jupyter_client import KernelManager
-        from jupyter_client.kernelspec import KernelSpec
+        import secrets as _secrets
 
-        km = KernelManager(transport="ipc", ip=str(self.private / "ipc"))
-        km._kernel_spec = KernelSpec(
-            argv=[sys.executable, "-m", "rnn_course.grading.sandbox", "-f", "{connection_file}"],
-            display_name="rnn-course sandbox", language="python", env={},
-        )
-        km.connection_file = str(self.private / "connection.json")
-        env = kernel_environment(self.scratch, self.settings)
-        km.start_kernel(env=env, cwd=str(self.scratch), independent=False)
-        self.km = km
-        kc = km.client()
+        from jupyter_client.blocking import BlockingKernelClient
+
+        from rnn_course.grading import isolation
+
+        info = {"transport": "ipc", "ip": self.ip_inside, "key": _secrets.token_hex(32),
+                "signature_scheme": "hmac-sha256", "kernel_name": "rnn-course-sandbox",
+                **{f"{name}_port": i + 1 for i, name in enumerate(("shell", "iopub", "stdin", "control", "hb"))}}
+        (self.private / "connection.json").write_text(json.dumps(info))
+        os.chmod(self.private / "connection.json", 0o644)
+        argv = [sys.executable, "-m", "rnn_course.grading.sandbox", "-f", self.connection_inside]
+        status_r = status_w = None
+        if self.isolation.active:
+            status_r, status_w = os.pipe()
+            argv = isolation.command(self.private, argv, sizes=self.limits.sizes(), status_fd=status_w,
+                                     devices=isolation.gpu_devices())
+        try:
+            self.proc = subprocess.Popen(
+                argv, env=self.env, cwd=self.scratch if not self.isolation.active else str(self.private),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True, pass_fds=(status_w,) if status_w is not None else ())
+        finally:
+            if status_w is not None:
+                os.close(status_w)
+        self.capture = _Capture(self.proc.stdout)
+        client_ip = self.ip_inside
+        if status_r is not None:
+            self.init_pid = self._read_status(status_r)
+            client_ip = f"/proc/{self.init_pid}/root{self.ip_inside}"
+        kc = BlockingKernelClient()
+        kc.load_connection_info({**info, "ip": client_ip})
         kc.start_channels()
-        kc.wait_for_ready(timeout=self.limits.startup_timeout)
         self.kc = kc
+        deadline = time.monotonic() + self.limits.startup_timeout
+        while True:
+            if not self.alive():
+                raise RuntimeError("the kernel exited while starting: " + self.capture.text()[-300:])
+            try:
+                kc.wait_for_ready(timeout=min(5.0, max(0.5, deadline - time.monotonic())))
+                return
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the kernel did not start in {self.limits.startup_timeout:g} s")
+
+    def _read_status(self, fd: int) -> int:
+        """bwrap's first JSON status line: the host PID of the sandbox's init (PID 1 inside)."""
+        import select
+
+        data = b""
+        deadline = time.monotonic() + 60
+        try:
+            while b"\n" not in data and time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if ready:
+                    chunk = os.read(fd, 4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                elif self.proc.poll() is not None:
+                    break
+        finally:
+            os.close(fd)
+        try:
+            return int(json.loads(data.split(b"\n")[0])["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            raise RuntimeError("bubblewrap did not start the sandbox: " + self.capture.text()[-300:]) from None
 
     def stop(self) -> None:
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
         finally:
-            if self.km is not None and self.km.has_kernel:
+            self.kill()
+            if self.proc is not None:
                 try:
-                    self.km.shutdown_kernel(now=True)
-                except Exception:
-                    self.kill()
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
             try:
                 os.close(self.report_fd)
             except OSError:
                 pass
             shutil.rmtree(self.private, ignore_errors=True)
 
+    def processes(self) -> list[int]:
+        """Host PIDs of every process of this submission."""
+        return _descendants(self.proc.pid) if self.proc is not None else []
+
     def kill(self) -> None:
-        if self.km is not None and self.km.has_kernel:
+        """SIGKILL the sandbox. With bubblewrap, its PID namespace dies with its init."""
+        if self.proc is None:
+            return
+        pids = self.processes()
+        for pid in ([self.init_pid] if self.init_pid else []) + pids:
             try:
-                self.km.kill_kernel()
-            except Exception:
-                pid = getattr(self.km.provisioner, "pid", None)
-                if pid:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not self.isolation.active:  # forked children in the kernel's process group too
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def alive(self) -> bool:
-        return self.km is not None and self.km.is_alive()
+        return self.proc is not None and self.proc.poll() is None
 
     @property
     def pid(self) -> int | None:
-        return getattr(getattr(self.km, "provisioner", None), "pid", None)
+        return self.proc.pid if self.proc is not None else None
+
+    def kernel_pid(self) -> int | None:
+        """Host PID of the kernel process (PID 2 inside the sandbox, under its init)."""
+        if self.init_pid is None:
+            return self.pid
+        children = _children(self.init_pid)
+        return children[0] if children else None
+
+    def resident_bytes(self) -> int:
+        return sum(_rss_bytes(pid) for pid in self.processes())
+
+    def disk_usage(self) -> tuple[int, int]:
+        """(bytes, files) used in the sandbox's tmpfs folders (bubblewrap only; else (0, 0))."""
+        from rnn_course.grading import isolation
+
+        if self.init_pid is None:
+            return 0, 0
+        used = files = 0
+        for folder in (isolation.SCRATCH, "/tmp", "/dev/shm", isolation.KERNEL_DIR):
+            try:
+                st = os.statvfs(f"/proc/{self.init_pid}/root{folder}")
+            except OSError:
+                continue
+            used += (st.f_blocks - st.f_bfree) * st.f_frsize
+            files += st.f_files - st.f_ffree
+        return used, files
 
     # the guard's pipe -------------------------------------------------------------------
     def drain(self) -> list[str]:
@@ -234,11 +416,14 @@ class Sandbox:
                 limit_hit = "timeout"
                 break
             now = time.monotonic()
-            if self.limits.memory_bytes and self.pid and now - last_check > 0.05:
+            if now - last_check > 0.05:
                 last_check = now
-                if _rss_bytes(self.pid) > self.limits.memory_bytes:
+                if self.limits.memory_bytes and self.resident_bytes() > self.limits.memory_bytes:
                     self.kill()
                     return "memory", outputs
+                if self.disk_usage()[1] > self.limits.files:
+                    self.kill()
+                    return "files", outputs
             try:
                 msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.05))
             except queue.Empty:
@@ -292,10 +477,12 @@ class Sandbox:
 
     def _interrupt(self) -> bool:
         """Interrupt the running cell; kill the kernel if it does not come back in 5 s."""
-        try:
-            self.km.interrupt_kernel()
-        except Exception:
-            pass
+        pid = self.kernel_pid()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except (ProcessLookupError, PermissionError):
+                pass
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
@@ -325,7 +512,7 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
     verdicts: dict = {}
     status = "ok"
     sandbox = Sandbox(workdir, deny_roots, allow_roots, limits, notebook_bytes=submission_bytes)
-    info: dict = {}
+    info: dict = {"isolation": sandbox.settings["isolation"]}
     try:
         try:
             sandbox.start()
@@ -396,6 +583,9 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
         _absorb([line for line in sandbox.drain() if line.startswith("STATUS ")], None, events, info)
     finally:
         sandbox.stop()
+        if sandbox.capture is not None:  # the kernel's raw fds 1 and 2: kept here, never printed
+            info["raw_output_bytes"] = sandbox.capture.total
+            info["raw_output"] = sandbox.capture.text()[:2000]
     if status == "ok" and any(" RESTORED " in e or " DENIED " in e for e in events):
         status = "guarded"
     return Execution(nbformat.from_dict(nb), verdicts, status, events, time.monotonic() - started, info)
@@ -405,7 +595,14 @@ def _absorb(lines: list, grade_id, events: list, info: dict) -> None:
     """File the guard's lines: the sandbox's STATUS into ``info``, the rest into ``events``."""
     for line in lines:
         if line.startswith("STATUS "):
-            info.update(json.loads(line[7:]))
+            # Written by the kernel before any student code, but the pipe is the kernel's: only
+            # the first STATUS counts, it is information for the report, never a verdict.
+            if "kernel" not in info:
+                try:
+                    status = json.loads(line[7:])
+                    info["kernel"] = status if isinstance(status, dict) else {}
+                except ValueError:
+                    info["kernel"] = {}
         elif not line.startswith(("ACK ", "READY ")):
             events.append(f"{grade_id or 'cell'}: {line}"[:400])
 

@@ -108,11 +108,26 @@ def _cap_output(shell, limit: int, report_fd: int) -> None:
     OutStream.write = write
 
 
+def _copy_inputs(settings: dict) -> None:
+    """Copy the submission (read-only input folder) into the scratch folder, the current one."""
+    import shutil
+
+    source = settings.get("inputs")
+    if source and os.path.isdir(source):
+        for name in os.listdir(source):
+            shutil.copyfile(os.path.join(source, name), os.path.join(settings["scratch"], name))
+    os.makedirs(os.environ.get("TMPDIR", "/tmp"), exist_ok=True)
+    os.chdir(settings["scratch"])
+
+
 def main() -> None:
     settings = json.loads(os.environ.pop("RNN_COURSE_SANDBOX", "{}"))
-    status = {"limits": _set_limits(settings)}
+    _copy_inputs(settings)
+    status = {"limits": _set_limits(settings), "isolation": settings.get("isolation", "?")}
     if settings.get("isolate_network", True):
         status["network"] = _isolate_network()
+    else:
+        status["network"] = "namespace (bubblewrap)"
     # The inline backend, as ipykernel sets it, but before matplotlib is imported (matplotlib reads
     # MPLBACKEND once, at import). pyplot itself is left for the notebook to import once the shell
     # exists: imported earlier, the inline backend would never hook the end of a cell, and the
