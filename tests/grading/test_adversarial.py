@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import secrets
 import subprocess
 import sys
 import zipfile
@@ -24,17 +26,26 @@ import pytest
 from rnn_course import samples
 from rnn_course.course import Course, kernel_env
 from tests.grading import attacks as A
+from tests.grading import attacks_os as O
 
 pytestmark = pytest.mark.grading
-ATTACKS = A.attacks("COURSE")  # names and expectations only; built with the real path below
 PWNED = Path("/tmp/pwned")
+SECRET = "grader-secret-" + secrets.token_hex(8)   # planted in the grader's environment
+
+
+def all_attacks(course_root: str) -> list:
+    return A.attacks(course_root) + O.attacks(course_root)
+
+
+ATTACKS = all_attacks("COURSE")  # names and expectations only; built with the real path below
 
 
 def run_grade(course: Course, submissions: Path, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade", str(submissions),
            "--workers", "2", "--cell-timeout", str(A.CELL_TIMEOUT), "--notebook-timeout",
            str(A.NOTEBOOK_TIMEOUT), "--memory-gb", str(A.MEMORY_GB), "--quiet", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, env=kernel_env(), stdin=subprocess.DEVNULL)
+    env = {**kernel_env(), O.SECRET_ENV: SECRET}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
 
 
 def _digest(path: Path) -> str:
@@ -60,11 +71,11 @@ def graded(tmp_path_factory, repo):
         path = submissions / student / A.CHAPTER / f"{A.CHAPTER}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(notebook, str(path))
-    for i, attack in enumerate(A.attacks(str(course.root))):
+    for i, attack in enumerate(all_attacks(str(course.root))):
         files = attack.build(built)
         if isinstance(files, bytes):
             files = {f"{A.CHAPTER}.ipynb": files}
-        if i % 2:  # half the class hands in zips, as an LMS exports them
+        if i % 2 or any("/" in name for name in files):  # half the class hands in zips, as an LMS exports them
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w") as z:
                 for name, data in files.items():
@@ -77,7 +88,9 @@ def graded(tmp_path_factory, repo):
                 (folder / name).write_bytes(data)
 
     PWNED.unlink(missing_ok=True)
-    protected = {p: _digest(p) for p in (course.source(A.CHAPTER), course.release(A.CHAPTER))}
+    protected = {p: _digest(p) for p in (course.source(A.CHAPTER), course.release(A.CHAPTER),
+                                         course.root / "nbgrader_config.py")}
+    host_before = _host_entries()
     proc = run_grade(course, submissions)
     assert proc.returncode == 0, f"rnn-course grade failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     results = {}
@@ -87,7 +100,33 @@ def graded(tmp_path_factory, repo):
     cells = course.scores(A.CHAPTER)["complete"].cells
     scores["__before_softmax__"] = sum(cells[g] for g in ("test_rnn_cell_forward", "test_rnn_cell_cache", "test_rnn_forward"))
     return {"course": course, "submissions": submissions, "scores": scores, "results": results,
-            "report": proc.stdout, "protected": protected}
+            "report": proc.stdout, "stderr": proc.stderr, "protected": protected,
+            "host_before": host_before, "host_after": _host_entries()}
+
+
+def _host_entries() -> set:
+    """Names in the host's shared writable folders (where an escaped submission would write)."""
+    found = set()
+    for folder in (Path("/tmp"), Path("/dev/shm"), Path("/run")):
+        try:
+            found.update(str(p) for p in folder.iterdir())
+        except OSError:
+            pass
+    return found
+
+
+def _marked_processes() -> list[str]:
+    """Command lines of live processes that an attack started (they carry the mark)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if O.MARK in cmdline:
+                found.append(f"{entry.name}: {cmdline}")
+    return found
 
 
 def test_honest_class_graded_right(graded, repo):
@@ -129,9 +168,28 @@ def test_nothing_escaped_the_sandbox(graded):
     assert not PWNED.exists(), "a shell command ran during grading"
     for path, digest in graded["protected"].items():
         assert _digest(path) == digest, f"{path} changed during grading"
+    escaped = sorted(p for p in graded["host_after"] - graded["host_before"] if O.MARK in p)
+    assert not escaped, f"files made outside the sandbox: {escaped}"
+    course = graded["course"].root
+    stray = sorted(str(p) for p in course.rglob(f"*{O.MARK}*"))
+    assert not stray, f"files made in the course directory: {stray}"
+    assert not _marked_processes(), f"processes of a submission outlived grading: {_marked_processes()}"
+    assert O.MARK + "-fd" not in graded["report"] + graded["stderr"], "a kernel wrote to the grader's terminal"
     denied = " ".join(" ".join(r["events"]) for r in graded["results"].values())
     for why in ("network", "process", "course files", "gradebook"):
         assert f"DENIED {why}" in denied, f"no {why} denial recorded"
+
+
+def test_no_secret_of_the_grader_in_any_page(graded):
+    """An environment variable of the grader appears in no graded notebook, result or feedback."""
+    course = graded["course"].root
+    pages = [p for folder in ("autograded", "feedback", ".rnn-course") for p in (course / folder).rglob("*")
+             if p.is_file() and p.suffix in (".ipynb", ".html", ".json")]
+    assert pages
+    leaked = [str(p) for p in pages if SECRET in p.read_text(errors="replace")]
+    assert not leaked, f"the grader's secret leaked into {leaked}"
+    printed = graded["course"].root / "autograded" / "os-grader-secrets" / A.CHAPTER / f"{A.CHAPTER}.ipynb"
+    assert printed.is_file() and "environ" in printed.read_text(), "the attack's own prints are kept"
 
 
 def test_report_counts_failure_kinds(graded):
@@ -170,3 +228,19 @@ def test_feedback_and_export(graded, tmp_path):
     assert "kernel-died" in note, "the student's feedback says why later cells did not run"
     rows = (course.export(tmp_path / "grades.csv")).read_text()
     assert "complete" in rows and "fake-do-execute" in rows
+    assert not Path(f"/tmp/{O.MARK}-config").exists(), "nbgrader_config.py ran a submission's code"
+    for student in ("complete", "os-grader-secrets"):
+        assert SECRET not in course.feedback(student, A.CHAPTER).read_text()
+
+
+def test_pages_are_sanitised(graded):
+    """A submission's script (added markdown, HTML and JavaScript outputs) is dead in every page."""
+    course = graded["course"]
+    if not course.feedback("os-pages", A.CHAPTER).is_file():
+        course.generate_feedback(A.CHAPTER)
+    graded_nb = (course.root / "autograded" / "os-pages" / A.CHAPTER / f"{A.CHAPTER}.ipynb").read_text()
+    html = course.feedback("os-pages", A.CHAPTER).read_text()
+    for page, text in (("graded notebook", graded_nb), ("feedback", html)):
+        for live in ("<script>window.", "onerror=", "application/javascript"):
+            assert live not in text, f"{live!r} is live in the {page}"
+    assert "<b>bold</b>" in graded_nb or "&lt;b&gt;bold" in html or "<b>bold</b>" in html, "harmless HTML is kept"
