@@ -20,11 +20,11 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-backends chromium test test-unit test-notebooks test-mutants test-grading test-backends test-gpu test-browser demo release lab lock lock-backends clean
+.PHONY: help install install-backends chromium bubblewrap test test-unit test-notebooks test-mutants test-grading test-backends test-gpu test-browser demo release lab lock lock-backends clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
-	@echo "make test     unit tests, the grader on an adversarial class, notebook execution, the nbgrader round trip"
+	@echo "make test     unit tests, the grader on an adversarial class (in bubblewrap, installed with apt-get), notebook execution, the nbgrader round trip"
 	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
 	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
@@ -48,7 +48,7 @@ endef
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(call venv,$(VENV),requirements/lock.txt)
 
-test: $(STAMP)
+test: $(STAMP) bubblewrap
 	$(PY) -m pytest
 
 test-unit: $(STAMP)
@@ -61,7 +61,7 @@ test-notebooks: $(STAMP)  ## RNN_COURSE_TEST_CHAPTERS=02_bptt,... limits the cha
 test-mutants: $(STAMP)
 	RNN_COURSE_MUTANTS=extra $(PY) -m pytest tests/notebooks/test_nbgrader_roundtrip.py -k test_mutant_loses_points
 
-test-grading: $(STAMP)
+test-grading: $(STAMP) bubblewrap
 	$(PY) -m pytest -m grading
 
 # The same unit tests and chapters under the other Keras backends, in .venv-backends (CPU).
@@ -99,13 +99,31 @@ chromium:
 	  || { tail -n 5 $(CHROMIUM_LOG).tmp > $(CHROMIUM_LOG); echo "apt-get install chromium failed" >> $(CHROMIUM_LOG); \
 	       rm -f $(CHROMIUM_LOG).tmp; }
 
+# Debian's bubblewrap (bwrap): the operating-system sandbox every graded kernel runs in
+# (rnn_course/grading/isolation.py). Installed like chromium above; where it cannot be, the
+# reason goes to BWRAP_LOG, grading falls back to the in-kernel guard (and says so), and the
+# tests of the sandbox skip, quoting the reason.
+BWRAP_LOG := build/sandbox/bwrap-install.log
+bubblewrap:
+	@mkdir -p $(dir $(BWRAP_LOG)); rm -f $(BWRAP_LOG); \
+	if [ -n "$$RNN_COURSE_BWRAP" ] || command -v bwrap >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "cannot install bubblewrap: not root and no passwordless sudo (apt-get install bubblewrap)" > $(BWRAP_LOG); exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "cannot install bubblewrap: no apt-get (install bubblewrap, or set RNN_COURSE_BWRAP)" > $(BWRAP_LOG); exit 0; fi; \
+	echo "apt-get install bubblewrap (Debian's package: the grader's sandbox)"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq bubblewrap; } \
+	  > $(BWRAP_LOG).tmp 2>&1 && rm -f $(BWRAP_LOG).tmp \
+	  || { tail -n 5 $(BWRAP_LOG).tmp > $(BWRAP_LOG); echo "apt-get install bubblewrap failed" >> $(BWRAP_LOG); \
+	       rm -f $(BWRAP_LOG).tmp; }
+
 # A student (chapter 01: answers, Run All, a diagnostic, Validate), an instructor (formgrader on
 # the demo's graded class, a hand grade, the export) and every chapter rendered, in JupyterLab.
 # Screenshots and server logs: build/browser/.
 test-browser: $(STAMP) chromium
 	$(PY) -m pytest tests/browser
 
-demo: $(STAMP)
+demo: $(STAMP) bubblewrap
 	$(PY) -m rnn_course.demo
 
 release: $(STAMP)

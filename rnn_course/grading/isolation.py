@@ -148,6 +148,9 @@ def command(private: Path, argv: list[str], *, sizes: Sizes, status_fd: int, dev
              "--size", str(sizes.tmp), "--tmpfs", "/tmp",
              "--size", str(sizes.kernel), "--tmpfs", KERNEL_DIR,
              "--size", str(sizes.scratch), "--tmpfs", SCRATCH,
+             # bwrap's root is a tmpfs of no fixed size where it made the mount points: read-only
+             # once they exist (the tmpfs folders above stay writable).
+             "--remount-ro", "/",
              "--chdir", SCRATCH, "--json-status-fd", str(status_fd), "--", *argv]
     return args
 
