@@ -93,6 +93,7 @@ def graded(tmp_path_factory, repo):
     protected = {p: _digest(p) for p in (course.source(A.CHAPTER), course.release(A.CHAPTER),
                                          course.root / "nbgrader_config.py")}
     host_before = _host_entries()
+    course_before = _tree(course.root)
     proc = run_grade(course, submissions)
     assert proc.returncode == 0, f"rnn-course grade failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     results = {}
@@ -103,7 +104,16 @@ def graded(tmp_path_factory, repo):
     scores["__before_softmax__"] = sum(cells[g] for g in ("test_rnn_cell_forward", "test_rnn_cell_cache", "test_rnn_forward"))
     return {"course": course, "submissions": submissions, "scores": scores, "results": results,
             "report": proc.stdout, "stderr": proc.stderr, "protected": protected,
-            "host_before": host_before, "host_after": _host_entries()}
+            "host_before": host_before, "host_after": _host_entries(), "course_before": course_before,
+            "course_after": _tree(course.root)}
+
+
+# What grading itself writes in the course directory; everything else must stay as it was.
+GRADER_WRITES = ("autograded/", ".rnn-course/", "gradebook.db")
+
+
+def _tree(root: Path) -> dict:
+    return {str(p.relative_to(root)): _digest(p) for p in root.rglob("*") if p.is_file()}
 
 
 def _host_entries() -> set:
@@ -172,6 +182,10 @@ def test_nothing_escaped_the_sandbox(graded):
         assert _digest(path) == digest, f"{path} changed during grading"
     escaped = sorted(p for p in graded["host_after"] - graded["host_before"] if O.MARK in p)
     assert not escaped, f"files made outside the sandbox: {escaped}"
+    before, after = graded["course_before"], graded["course_after"]
+    changed = sorted(p for p in set(before) | set(after)
+                     if before.get(p) != after.get(p) and not p.startswith(GRADER_WRITES))
+    assert not changed, f"grading changed the course directory: {changed}"
     course = graded["course"].root
     stray = sorted(str(p) for p in course.rglob(f"*{O.MARK}*"))
     assert not stray, f"files made in the course directory: {stray}"
