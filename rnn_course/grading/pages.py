@@ -265,9 +265,9 @@ def sanitize_notebook(nb) -> nbformat.NotebookNode:
     """
     new = nbformat.v4.new_notebook()
     metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    for key in ("kernelspec", "language_info"):
+    for key, required in (("kernelspec", ("name", "display_name")), ("language_info", ("name",))):
         value = metadata.get(key)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and all(isinstance(value.get(k), str) for k in required):
             new.metadata[key] = {k: copy.deepcopy(v) for k, v in value.items()
                                  if isinstance(k, str) and (_scalar(v) or k == "codemirror_mode")}
     cells = nb.get("cells") if isinstance(nb.get("cells"), list) else []
