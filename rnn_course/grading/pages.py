@@ -20,6 +20,9 @@ checked:
 * outputs keep ``text/plain``, ``image/png`` and ``image/jpeg``, and ``text/html`` or
   ``text/markdown`` that bleach leaves unchanged (tables); every other type is dropped
   (``application/javascript``, ``image/svg+xml``, widget views, ``text/latex`` ...);
+* ids are allowed on headings only, and never one of the page's or a grade's (the formgrader
+  finds each score box by ``$("#" + grade_id)``; a heading's id comes from its text); classes
+  only as nbconvert's renderer writes them (anchor links, Pygments), not the formgrader's;
 * metadata that templates print is limited to what nbgrader and nbconvert need, with
   ``grade_id`` (which nbgrader's templates print unescaped) restricted to letters, digits,
   ``_``, ``-`` and ``.``.
@@ -32,6 +35,7 @@ checked:
 from __future__ import annotations
 
 import copy
+import functools
 
 import bleach
 import nbformat
@@ -41,7 +45,6 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
 SAFE_OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")
-CHECKED_OUTPUT_TYPES = ("text/html", "text/markdown")  # kept only when bleach changes nothing
 ATTACHMENT_TYPES = ("image/png", "image/jpeg", "image/gif")
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"  # nbgrader's ClearHiddenTests delimiters (substring of a line)
@@ -56,42 +59,57 @@ _TAGS = bleach.ALLOWED_TAGS | {
     "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
     "sub", "sup", "del", "s", "u", "dl", "dt", "dd", "details", "summary",
 }
-_URL_ATTRIBUTES = {"a": "href", "img": "src"}
+# Element ids of nbgrader's feedback and formgrader pages. The formgrader binds each score box
+# with $("#" + grade_id): an earlier element with that id (a heading's id comes from its text)
+# would take the box's place, so ids are for headings only and never a page's or a grade's.
+PAGE_IDS = ("top", "toc", "notebook", "notebook-container", "statusmessage", "cell-id=")
 
 
-def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    if name in ("class", "id", "title"):
-        return True
-    if tag in ("th", "td"):
-        return name in ("style", "align")  # mistune's column alignment
-    if tag == "ol":
-        return name == "start"
-    if tag == "img":
-        return name in ("src", "alt", "width", "height")
-    if tag == "a" and name == "href":
-        # data: URLs are for images (attachments); bleach has one protocol list for all tags.
-        return not "".join(ch for ch in value if ch > " ").lower().startswith("data:")
-    return False
+def _allowed_class(value: str) -> bool:
+    """The classes nbconvert's renderer writes: anchor links, Pygments' highlighting."""
+    return all(c in ("anchor-link", "highlight") or c.startswith("hl-") or (len(c) <= 3 and c.isalnum())
+               for c in value.split())
 
 
-_CLEANER = bleach.Cleaner(
-    tags=_TAGS, attributes=_allowed_attribute,
-    protocols={"http", "https", "mailto", "data", "attachment"},
-    strip=False, strip_comments=True,
-    css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]),
-)
+@functools.lru_cache(maxsize=64)
+def _cleaner(reserved_ids: frozenset) -> bleach.Cleaner:
+    def allowed(tag: str, name: str, value: str) -> bool:
+        if name == "title":
+            return True
+        if name == "class":
+            return _allowed_class(value)
+        if name == "id":
+            return tag in ("h1", "h2", "h3", "h4", "h5", "h6") and not value.startswith(
+                PAGE_IDS + tuple(reserved_ids))
+        if tag in ("th", "td"):
+            return name in ("style", "align")  # mistune's column alignment
+        if tag == "ol":
+            return name == "start"
+        if tag == "img":
+            return name in ("src", "alt", "width", "height")
+        if tag == "a" and name == "href":
+            # data: URLs are for images (attachments); bleach has one protocol list for all tags.
+            return not "".join(ch for ch in value if ch > " ").lower().startswith("data:")
+        return False
+
+    return bleach.Cleaner(
+        tags=_TAGS, attributes=allowed, protocols={"http", "https", "mailto", "data", "attachment"},
+        strip=False, strip_comments=True,
+        css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]),
+    )
 
 
-def is_safe_html(html: str) -> bool:
+def is_safe_html(html: str, reserved_ids=()) -> bool:
     """Whether an HTML fragment is exactly what bleach, with this module's policy, makes of it.
 
     Args:
         html: the fragment as the page would receive it.
+        reserved_ids: prefixes no element id may have (the notebook's grade_ids).
 
     Returns:
         True when cleaning changes nothing, so the page gets bleach's own output.
     """
-    return _CLEANER.clean(html) == html
+    return _cleaner(frozenset(reserved_ids)).clean(html) == html
 
 
 def render_markdown(source: str, attachments: dict | None = None) -> str:
@@ -110,9 +128,9 @@ def render_markdown(source: str, attachments: dict | None = None) -> str:
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
-def _safe_markdown(source: str, attachments: dict | None = None) -> bool:
+def _safe_markdown(source: str, attachments: dict | None = None, reserved_ids=()) -> bool:
     try:
-        return is_safe_html(render_markdown(source, attachments))
+        return is_safe_html(render_markdown(source, attachments), reserved_ids)
     except Exception:  # a broken reference (missing attachment) would fail the whole page
         return False
 
@@ -174,7 +192,7 @@ def _count(value):
     return value if _typed(value, int) else None
 
 
-def _output(output) -> dict | None:
+def _output(output, reserved_ids=()) -> dict | None:
     if not isinstance(output, dict):
         return None
     kind = output.get("output_type")
@@ -194,9 +212,9 @@ def _output(output) -> dict | None:
         text = _text(value)
         if mimetype in SAFE_OUTPUT_TYPES and text:
             kept[mimetype] = text
-        elif mimetype == "text/html" and is_safe_html(text):
+        elif mimetype == "text/html" and is_safe_html(text, reserved_ids):
             kept[mimetype] = text
-        elif mimetype == "text/markdown" and _safe_markdown(text):
+        elif mimetype == "text/markdown" and _safe_markdown(text, None, reserved_ids):
             kept[mimetype] = text
         else:
             dropped.append(str(mimetype)[:80])
@@ -217,7 +235,7 @@ def _output(output) -> dict | None:
     return nbformat.v4.new_output(kind, data=kept, metadata=metadata)
 
 
-def _cell(cell) -> nbformat.NotebookNode | None:
+def _cell(cell, reserved_ids=()) -> nbformat.NotebookNode | None:
     if not isinstance(cell, dict):
         return None
     kind, source = cell.get("cell_type"), _text(cell.get("source"))
@@ -227,7 +245,7 @@ def _cell(cell) -> nbformat.NotebookNode | None:
         new = nbformat.v4.new_code_cell(source, metadata=metadata, **extra)
         new.execution_count = _count(cell.get("execution_count"))
         outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
-        new.outputs = [o for o in map(_output, outputs) if o is not None]
+        new.outputs = [o for o in (_output(o, reserved_ids) for o in outputs) if o is not None]
         return new
     if kind == "markdown":
         attachments = {}
@@ -238,7 +256,7 @@ def _cell(cell) -> nbformat.NotebookNode | None:
                 if images:
                     attachments[name] = images
         new = nbformat.v4.new_markdown_cell(source, metadata=metadata, **extra)
-        if _safe_markdown(source, attachments):
+        if _safe_markdown(source, attachments, reserved_ids):
             if attachments:
                 new.attachments = attachments
         else:
@@ -271,7 +289,12 @@ def sanitize_notebook(nb) -> nbformat.NotebookNode:
             new.metadata[key] = {k: copy.deepcopy(v) for k, v in value.items()
                                  if isinstance(k, str) and (_scalar(v) or k == "codemirror_mode")}
     cells = nb.get("cells") if isinstance(nb.get("cells"), list) else []
-    new.cells = [c for c in map(_cell, cells) if c is not None]
+    grade_ids = frozenset(
+        c["metadata"]["nbgrader"]["grade_id"] for c in cells
+        if isinstance(c, dict) and isinstance(c.get("metadata"), dict)
+        and isinstance(c["metadata"].get("nbgrader"), dict)
+        and _is_id(c["metadata"]["nbgrader"].get("grade_id")))
+    new.cells = [c for c in (_cell(c, grade_ids) for c in cells) if c is not None]
     return new
 
 
@@ -334,7 +357,7 @@ def _quotes_hidden(entry: str, hidden_by_count: dict, hidden_code: set) -> bool:
 def hide_hidden_tests(nb) -> nbformat.NotebookNode:
     """A copy of a graded notebook whose test cells show no hidden-test code.
 
-    In each nbgrader test cell (a grade cell that is not a solution), the lines from
+    In each code cell that is not an answer (nbgrader solution cell), the lines from
     ``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN TESTS`` (inclusive; to the end of the cell when
     the end marker is missing, as nbgrader's delimiters: any line containing them) become one
     comment, :data:`HIDDEN_NOTE`. Outputs stay, so a failed check's message and its hint still
@@ -351,8 +374,9 @@ def hide_hidden_tests(nb) -> nbformat.NotebookNode:
     new = nbformat.from_dict(copy.deepcopy(dict(nb)))
     hidden_by_count, hidden_code = {}, set()
     for cell in new.cells:
-        grader = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not grader.get("grade") or grader.get("solution"):
+        # Every code cell but the student's answers: a test cell keeps its hidden tests even if
+        # its nbgrader metadata was lost on the way.
+        if cell.get("cell_type") != "code" or cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             continue
         source = _text(cell.get("source"))
         cell.source, hidden = _hidden_lines(source)

@@ -234,6 +234,17 @@ def test_markdown_attack_is_shown_as_text(attack):
         assert "attachments" not in cell
 
 
+def test_ids_and_classes_cannot_take_the_formgraders_score_boxes():
+    """The formgrader finds a score box by $("#" + grade_id); a heading's id comes from its text."""
+    nb = _notebook(attacks=False)
+    nb.cells[2].metadata.nbgrader = {"grade": True, "solution": False, "grade_id": "test_plot", "points": 1}
+    sources = ["# test_plot", "# top\n\nx", '<span class="score tabbable">2</span>', "## My results",
+               '<span class="k">if</span>']
+    nb.cells += [new_markdown_cell(source) for source in sources]
+    out = [c.source for c in pages.sanitize_notebook(nb).cells[-5:]]
+    assert [source.startswith(pages.UNSAFE_NOTE) for source in out] == [True, True, True, False, False]
+
+
 def test_outputs_keep_only_safe_types():
     outputs = pages.sanitize_notebook(_notebook(attacks=True)).cells[-3].outputs
     kinds = [sorted(o.get("data", {})) for o in outputs]
@@ -343,6 +354,11 @@ def test_student_cells_with_markers_are_left_alone():
     cell = new_code_cell("### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS")
     cell.metadata.nbgrader = {"grade": False, "solution": True, "grade_id": "a", "locked": False}
     assert pages.hide_hidden_tests(new_notebook(cells=[cell])).cells[0].source == cell.source
+
+
+def test_test_cell_without_nbgrader_metadata_still_hides():
+    cell = new_code_cell(TEST_SOURCE)
+    assert "secret" not in pages.hide_hidden_tests(new_notebook(cells=[cell])).cells[0].source
 
 
 def test_traceback_frames_quoting_hidden_lines_are_dropped():
