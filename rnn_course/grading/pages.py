@@ -376,7 +376,8 @@ def hide_hidden_tests(nb) -> nbformat.NotebookNode:
     for cell in new.cells:
         # Every code cell but the student's answers: a test cell keeps its hidden tests even if
         # its nbgrader metadata was lost on the way.
-        if cell.get("cell_type") != "code" or cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        answer = cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        if cell.get("cell_type") != "code" or answer:
             continue
         source = _text(cell.get("source"))
         cell.source, hidden = _hidden_lines(source)
@@ -405,7 +406,7 @@ def hide_hidden_tests(nb) -> nbformat.NotebookNode:
 class SanitizePage(Preprocessor):
     """nbconvert preprocessor: :func:`sanitize_notebook` (for pages rendered from any notebook)."""
 
-    enabled = Bool(True, help="nbgrader registers its converters' preprocessors as they are").tag(config=True)
+    enabled = Bool(True, help="on: nbgrader registers preprocessors as they are").tag(config=True)
 
     def preprocess(self, nb, resources):
         return sanitize_notebook(nb), resources
@@ -414,7 +415,7 @@ class SanitizePage(Preprocessor):
 class HideHiddenTests(Preprocessor):
     """nbconvert preprocessor: :func:`hide_hidden_tests` (feedback before the deadline)."""
 
-    enabled = Bool(True, help="nbgrader registers its converters' preprocessors as they are").tag(config=True)
+    enabled = Bool(True, help="on: nbgrader registers preprocessors as they are").tag(config=True)
 
     def preprocess(self, nb, resources):
         return hide_hidden_tests(nb), resources
