@@ -2,7 +2,8 @@
 
     rnn-course release [CHAPTER ...]            validate solutions, generate notebooks/, check the release fails
     rnn-course grade SUBMISSIONS [--workers N]  grade a class in parallel, sandboxed, into the gradebook
-    rnn-course feedback [--chapter C]           nbgrader generate_feedback for graded chapters
+    rnn-course feedback [--chapter C] [--reveal-hidden-tests]
+                                                nbgrader generate_feedback for graded chapters
     rnn-course export grades.csv                nbgrader export
     rnn-course doctor                           environment, versions, device, kernel, sandbox
 
@@ -60,7 +61,7 @@ def cmd_feedback(args) -> int:
     course = _course(args)
     chapters = [args.chapter] if args.chapter else _graded_chapters(course)
     for chapter in chapters:
-        course.generate_feedback(chapter)
+        course.generate_feedback(chapter, reveal_hidden_tests=args.reveal_hidden_tests)
         print(f"{chapter}: feedback under {course.root / 'feedback'}")
     return 0
 
@@ -109,7 +110,10 @@ def parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_grade)
 
     f = sub.add_parser("feedback", help="nbgrader generate_feedback for the graded chapters")
-    f.add_argument("--chapter", default=None)
+    f.add_argument("--chapter", default=None, help="only this chapter (default: every graded chapter)")
+    f.add_argument("--reveal-hidden-tests", action="store_true",
+                   help="show the hidden tests' code (after the deadline); by default each hidden "
+                        "block shows as one comment line and tracebacks do not quote it")
     f.set_defaults(func=cmd_feedback)
 
     e = sub.add_parser("export", help="nbgrader export of the gradebook to CSV")

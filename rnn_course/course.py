@@ -192,9 +192,20 @@ class Course:
             args.append(f"--student={student}")
         self.nbgrader(*args)
 
-    def generate_feedback(self, chapter: str) -> None:
-        """``nbgrader generate_feedback``: an HTML report per autograded submission."""
-        self.nbgrader("generate_feedback", chapter, "--force")
+    def generate_feedback(self, chapter: str, reveal_hidden_tests: bool = False) -> None:
+        """``nbgrader generate_feedback``: an HTML report per autograded submission.
+
+        The reports are rendered from sanitised notebooks (:mod:`rnn_course.grading.pages`), and
+        hidden tests show as one comment line with their tracebacks trimmed, until the deadline
+        has passed and ``reveal_hidden_tests`` is set. The preprocessors are passed on nbgrader's
+        command line, so this does not depend on the course's ``nbgrader_config.py``.
+
+        Args:
+            chapter: the assignment.
+            reveal_hidden_tests: show the hidden tests' code (after the deadline).
+        """
+        self.nbgrader("generate_feedback", chapter, "--force",
+                      *feedback_options(reveal_hidden_tests))
 
     def export(self, csv_path: Path) -> Path:
         """``nbgrader export``: the gradebook as nbgrader's CSV."""
@@ -229,6 +240,22 @@ class Course:
                     submission.student.id, chapter, auto, auto_max, manual, manual_max, cells
                 )
         return result
+
+
+def feedback_options(reveal_hidden_tests: bool = False) -> list[str]:
+    """``nbgrader generate_feedback`` options: sanitise every page, hide hidden tests unless told.
+
+    nbgrader's own list (``GetGrades``, ``CSSHTMLHeaderPreprocessor``) with
+    :class:`~rnn_course.grading.pages.SanitizePage` first and, unless ``reveal_hidden_tests``,
+    :class:`~rnn_course.grading.pages.HideHiddenTests` after the grades are read.
+    """
+    import json
+
+    names = ["rnn_course.grading.pages.SanitizePage", "nbgrader.preprocessors.GetGrades"]
+    if not reveal_hidden_tests:
+        names.append("rnn_course.grading.pages.HideHiddenTests")
+    names.append("nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
+    return [f"--GenerateFeedback.preprocessors={json.dumps(names)}"]
 
 
 def publish_release(course: Course, chapter: str, repo: Path | None = None) -> Path:

@@ -36,3 +36,16 @@ def test_grade_class_rejects_bad_arguments(tmp_path, repo):
         grade_class(repo, tmp_path, chapter="99_nope", progress=False)
     with pytest.raises(ValueError, match="workers must be >= 1"):
         grade_class(repo, tmp_path, workers=-1, progress=False)
+
+
+def test_feedback_hides_hidden_tests_unless_told(monkeypatch, tmp_path):
+    from rnn_course.course import Course
+
+    (tmp_path / "nbgrader_config.py").write_text("")
+    (tmp_path / "solutions").mkdir()
+    calls = []
+    monkeypatch.setattr(Course, "generate_feedback", lambda self, chapter, reveal_hidden_tests=False:
+                        calls.append((chapter, reveal_hidden_tests)))
+    cli.main(["--course", str(tmp_path), "feedback", "--chapter", "00_setup"])
+    cli.main(["--course", str(tmp_path), "feedback", "--chapter", "00_setup", "--reveal-hidden-tests"])
+    assert calls == [("00_setup", False), ("00_setup", True)]
