@@ -116,13 +116,13 @@ def read_submission(data: bytes) -> tuple:
         findings.append(Finding("converted", f"nbformat {version} notebook converted to version 4"))
     if not isinstance(notebook.get("cells"), list):
         return None, findings + [_unreadable("the notebook has no list of cells")]
-    problem = _invalid(notebook)
+    submitted = Submitted([_reduce(c) for c in notebook["cells"] if isinstance(c, dict)], _kernel(notebook))
+    problem = _invalid(notebook)   # after reducing: nbformat's validate repairs duplicate ids in place
     if dropped:
         problem = f"{dropped} cell(s) that are not JSON objects ignored" + (f"; {problem}" if problem else "")
     if problem:
         findings.append(Finding("nbformat-invalid", problem))
-    cells = [_reduce(c) for c in notebook["cells"] if isinstance(c, dict)]
-    return Submitted(cells, _kernel(notebook)), findings
+    return submitted, findings
 
 
 # json_depth keeps only the bytes that open or close something: quotes and brackets.
@@ -230,6 +230,8 @@ def _slim(raw: dict) -> tuple:
     minor = raw.get("nbformat_minor")
     slim = {"nbformat": raw["nbformat"], "nbformat_minor": minor if type(minor) is int else 0,
             "metadata": {"kernelspec": _scalars(spec)} if isinstance(spec, dict) else {}}
+    if isinstance(spec, dict) and not isinstance(spec.get("name"), _SCALARS):
+        slim["metadata"]["kernelspec"]["name"] = "<a kernel name that is not a string>"
     if "cells" in raw:
         slim["cells"] = cells(raw["cells"])
     if isinstance(raw.get("worksheets"), list):
@@ -260,7 +262,7 @@ def _kernel(notebook):
     metadata = notebook.get("metadata")
     spec = metadata.get("kernelspec") if isinstance(metadata, dict) else None
     name = spec.get("name") if isinstance(spec, dict) else None
-    return name if isinstance(name, (str, type(None))) else repr(name)[:40]
+    return name if isinstance(name, (str, type(None))) else str(name)[:40]
 
 
 def _invalid(notebook) -> str | None:
