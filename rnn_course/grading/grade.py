@@ -215,12 +215,11 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
             except Exception as exc:  # a bug of ours, or a case not foreseen: this student's status
                 rows.append(_failed(sub, exc))
                 continue
-            if item is not None:
-                pending[(sub.student, sub.chapter)] = item
-                if item.runs:
-                    jobs.append(((sub.student, sub.chapter),
-                                 {**sandbox_paths, "notebook": dict(item.merged.notebook),
-                                  "submission_bytes": sub.data, "imports": templates[sub.chapter].imports}))
+            pending[(sub.student, sub.chapter)] = item
+            if item.runs:
+                jobs.append(((sub.student, sub.chapter),
+                             {**sandbox_paths, "notebook": dict(item.merged.notebook),
+                              "submission_bytes": sub.data, "imports": templates[sub.chapter].imports}))
 
         bar = Progress(len(pending)) if progress else None
 
@@ -288,7 +287,7 @@ def _assign_chapters(found: list, templates: dict, only: str | None, rows: list)
 
 
 def _prepare(sub, course, templates: dict, key: bytes, fingerprint_extra: str, force: bool,
-             pending: dict) -> _Pending | None:
+             pending: dict) -> _Pending:
     """Merge one submission and decide whether it runs, is reused or is recorded as it is."""
     if (sub.student, sub.chapter) in pending:  # intake gives one per student and chapter; never trust it blindly
         raise RuntimeError(f"a second notebook for {sub.student} {sub.chapter}: {sub.origin}")

@@ -142,7 +142,11 @@ def discover(folder: Path, chapters: list[str], only: str | None = None) -> list
                                     problem=" and ".join(_label(p) for p in same)
                                     + f" give the same student id {student!r} (ignoring case): none of them graded"))
             continue
-        found.extend(_from_zip(path, student, chapters) if path.is_file() else _from_folder(path, student, chapters))
+        try:
+            found.extend(_from_zip(path, student, chapters) if path.is_file() else _from_folder(path, student, chapters))
+        except Exception as exc:  # unreadable folder, a file vanishing while read ...: this student's problem
+            found.append(Submission(student, None, None, str(path), container=str(path),
+                                    problem=f"could not be read: {exc.__class__.__name__}: {str(exc)[:200]}"))
     if only:
         found = [s for s in found if s.chapter in (only, None)]
     return found
