@@ -34,7 +34,9 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-MAX_NOTEBOOK_BYTES = 20 * 2**20
+from rnn_course.grading import parse
+
+MAX_NOTEBOOK_BYTES = parse.MAX_BYTES
 MAX_MEMBERS = 200
 MAX_CENTRAL_DIRECTORY = 2**20
 MAX_ZIP_READ = 100 * 2**20

@@ -3,6 +3,7 @@
 A submission is hostile input. Before anything recursive sees it, the raw bytes and JSON are
 checked against caps that keep every later step bounded in time and memory:
 
+* ``MAX_BYTES`` — the file (intake reads no more than this either);
 * ``MAX_DEPTH`` — nesting of lists and objects, measured on the bytes with vectorised numpy (a
   notebook needs about 10 levels, widget state a few more; Python's parsers recurse, so
   100,000 nested lists would overflow them);
@@ -26,6 +27,7 @@ import warnings
 import nbformat
 import numpy as np
 
+MAX_BYTES = 20 * 2**20
 MAX_DEPTH = 64
 MAX_CELLS = 1000
 
@@ -81,6 +83,8 @@ def read_submission(data: bytes) -> tuple:
     """
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"data must be bytes; received: {type(data).__name__}")
+    if len(data) > MAX_BYTES:
+        return None, [_unreadable(f"notebook of {len(data):,} bytes (at most {MAX_BYTES:,} are read)")]
     data = bytes(data).removeprefix(b"\xef\xbb\xbf")
     depth = json_depth(data)
     if depth > MAX_DEPTH:

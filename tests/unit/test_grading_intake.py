@@ -335,3 +335,8 @@ def test_zip_index_too_large_is_not_parsed(tmp_path):
             z.writestr(f"{i:03d}" + "n" * 8000 + ".txt", b"")
     (found,) = intake.discover(tmp_path, [CHAPTER])
     assert "zip index" in found.problem
+
+
+def test_oversized_bytes_refused_by_the_parser_too(template):
+    merged = merge(template, b" " * (parse.MAX_BYTES + 1))
+    assert not merged.readable and "at most" in merged.findings[0].detail
