@@ -26,7 +26,7 @@ import time
 import traceback
 from pathlib import Path
 
-from rnn_course.grading import intake, record
+from rnn_course.grading import intake, record, results
 from rnn_course.grading.execute import Limits, execute
 from rnn_course.grading.merge import Template, merge
 
@@ -77,15 +77,25 @@ class Report:
         lines = [f"{'student':<28}{'chapter':<26}{'points':>12}  status"]
         for r in sorted(self.results, key=lambda r: (r["student"], r["chapter"] or "")):
             points = f"{r['score']:g} / {r['max_score']:g}" if r.get("max_score") else "-"
-            extra = "; ".join(r.get("findings", []))[:120]
+            extra = _printable("; ".join(r.get("findings", [])))[:120]
             lines.append(f"{r['student']:<28}{(r['chapter'] or '?'):<26}{points:>12}  {r['status']}"
                          + (" (cached)" if r.get("cached") else "") + (f" — {extra}" if extra else ""))
+        collisions = [r for r in self.results if r["status"] == "id-collision"]
+        if collisions:
+            lines.append("")
+            lines.append("not graded, two submissions give the same student id:")
+            lines.extend(f"  {r['student']}: {_printable(r.get('origin', '?'))}" for r in sorted(collisions, key=lambda r: r.get("origin", "")))
         lines.append("")
         lines.append("by status: " + ", ".join(f"{k} {v}" for k, v in self.by_status().items()))
         executed = [r["seconds"] for r in self.results if not r.get("cached") and r.get("seconds")]
         lines.append(f"{len(self.results)} submissions, {len(executed)} executed, in {self.seconds:.1f} s "
                      f"with {self.workers} {self.engine} worker(s)")
         return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    """Text safe for a terminal: control characters (from file names in zips) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 class Progress:
@@ -152,7 +162,26 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
                 chapter: str | None = None, engine: str = "local", scheduler: str | None = None,
                 limits: Limits | None = None, force: bool = False, progress: bool = True,
                 workdir: Path | None = None) -> Report:
-    """Grade every submission under ``submissions`` into the course at ``course_root``."""
+    """Grade every submission under ``submissions`` into the course at ``course_root``.
+
+    Whatever a submission holds, it ends as one row of the report (a status and findings) and
+    the batch goes on; the scratch folder is removed on every path.
+
+    Args:
+        course_root: the nbgrader course directory.
+        submissions: nbgrader's ``submitted/`` layout or a folder of zips (see :mod:`intake`).
+        workers: parallel sandboxes (default: one per CPU).
+        chapter: grade only this chapter.
+        engine: "local" (threads) or "dask".
+        scheduler: a Dask scheduler's address (default: a local cluster).
+        limits: the sandbox's limits.
+        force: execute even when a verified stored result could be reused.
+        progress: print a progress line per submission.
+        workdir: where the scratch folder goes (default: the system's temporary folder).
+
+    Returns:
+        Report.
+    """
     from rnn_course.course import Course, chapters as list_chapters
 
     started = time.monotonic()
@@ -166,102 +195,145 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
     limits = limits or Limits()
     templates = {c: Template.from_source(c, course.source(c)) for c in names}
     found = intake.discover(Path(submissions), names, chapter)
-
-    results = []
-    needed = set()
-    for sub in found:
-        target = sub.chapter or _guess(sub, templates)
-        if target is None:
-            results.append(_unreadable(sub, "not a notebook of any chapter" if sub.problem is None else sub.problem))
-            continue
-        needed.add(target)
-        sub.chapter = target
-    _ensure_in_gradebook(course, sorted(needed))
+    rows: list = []
 
     # Scratch folders live in a short temporary path: Unix socket paths are limited to ~100 bytes.
     base = Path(tempfile.mkdtemp(prefix="rcg-", dir=workdir))
-    limits_json = dataclasses.asdict(limits)
-    fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION
-    sandbox_paths = {"workdir": str(base), "deny_roots": _deny_roots(course, base),
-                     "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json}
-    # key -> (submission, merged or None, fingerprint, previous result when it can be reused)
-    pending = {}
-    jobs = []
-    for sub in found:
-        if sub.chapter is None:
-            continue
-        key = (sub.student, sub.chapter)
-        template = templates[sub.chapter]
-        if sub.data is None:
-            pending[key] = (sub, None, None, None)
-            continue
-        others = {c: t for c, t in templates.items() if c != sub.chapter}
-        merged = merge(template, sub.data, others)
-        fingerprint = hashlib.sha256(
-            (merged.digest + template.digest + fingerprint_extra).encode()).hexdigest()
-        if not merged.readable or any(f.kind == "wrong-chapter" for f in merged.findings):
-            pending[key] = (sub, merged, fingerprint, None)
-            continue
-        previous = record.load_result(course.root, sub.chapter, sub.student)
-        if previous and previous.get("fingerprint") == fingerprint and not force:
-            pending[key] = (sub, merged, fingerprint, previous)
-            continue
-        pending[key] = (sub, merged, fingerprint, None)
-        jobs.append((key, {**sandbox_paths, "notebook": dict(merged.notebook),
-                           "submission_bytes": sub.data, "imports": template.imports}))
-
-    bar = Progress(len(pending)) if progress else None
-
-    def finish(key, execution):
-        sub, merged, fingerprint, previous = pending[key]
-        if previous is not None:
-            result, notebook = {**previous, "cached": True}, _graded_notebook(course, sub)
-        else:
-            result = _result(sub, merged, fingerprint, execution)
-            notebook = execution.get("notebook") if execution else None
-        stored = record.record(course.root, course.gradebook_url, templates[sub.chapter], sub.student,
-                               result, notebook, sub.timestamp)
-        results.append(stored)
-        if bar:
-            bar.step(f"{sub.student} {sub.chapter} {stored['score']:g}/{stored['max_score']:g} {stored['status']}"
-                     + (" (cached)" if previous is not None else ""))
-
-    executing = {key for key, _ in jobs}
-    for key in pending:
-        if key not in executing:  # cached, unreadable or of another chapter: nothing to run
-            finish(key, None)
     try:
+        mac_key = results.grader_key(course.root)
+        subs = intake.one_per_chapter(_assign_chapters(found, templates, chapter, rows))
+        _ensure_in_gradebook(course, sorted({s.chapter for s in subs}))
+        limits_json = dataclasses.asdict(limits)
+        fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION
+        sandbox_paths = {"workdir": str(base), "deny_roots": _deny_roots(course, base),
+                         "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json}
+        pending: dict = {}   # (student, chapter) -> _Pending
+        jobs = []
+        for sub in subs:
+            try:
+                item = _prepare(sub, course, templates, mac_key, fingerprint_extra, force, pending)
+            except Exception as exc:  # a bug of ours, or a case not foreseen: this student's status
+                rows.append(_failed(sub, exc))
+                continue
+            pending[(sub.student, sub.chapter)] = item
+            if item.runs:
+                jobs.append(((sub.student, sub.chapter),
+                             {**sandbox_paths, "notebook": dict(item.merged.notebook),
+                              "submission_bytes": sub.data, "imports": templates[sub.chapter].imports}))
+
+        bar = Progress(len(pending)) if progress else None
+
+        def finish(key, execution):
+            item = pending[key]
+            sub = item.sub
+            try:
+                if item.stored is not None:
+                    findings = [f for f in item.stored.result.get("findings", []) if not f.startswith("cache-invalid:")]
+                    result = {**item.stored.result, "findings": findings, "cached": True}
+                    notebook = _graded_notebook(item.stored.notebook)
+                else:
+                    result = _result(sub, item.merged, item.fingerprint, execution, item.notes)
+                    notebook = execution.get("notebook") if execution else None
+                stored = record.record(course.root, course.gradebook_url, templates[sub.chapter], sub.student,
+                                       result, notebook, sub.timestamp)
+            except Exception as exc:  # the gradebook or a file could not be written: say so, go on
+                stored = _failed(sub, exc)
+            rows.append(stored)
+            if bar:
+                bar.step(f"{sub.student} {sub.chapter} {stored['score']:g}/{stored['max_score']:g} {stored['status']}"
+                         + (" (cached)" if item.stored is not None else ""))
+
+        for key in pending:
+            if not pending[key].runs:  # cached, unreadable or of another chapter: nothing to run
+                finish(key, None)
         for key, execution in _run(jobs, workers, engine, scheduler):
             finish(key, execution)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    return Report(results, time.monotonic() - started, workers, engine)
+    return Report(rows, time.monotonic() - started, workers, engine)
 
 
-def _graded_notebook(course, sub):
-    """The notebook graded before (without the grader's note, which ``record`` writes again)."""
+@dataclasses.dataclass
+class _Pending:
+    """One submission on its way to the gradebook."""
+
+    sub: intake.Submission
+    merged: object          # Merged, or None when the file could not be read
+    fingerprint: str | None
+    stored: object = None   # results.Stored to reuse instead of executing
+    notes: list = dataclasses.field(default_factory=list)   # findings of this run (cache-invalid)
+    runs: bool = False      # whether it is executed
+
+
+def _assign_chapters(found: list, templates: dict, only: str | None, rows: list) -> list:
+    """Submissions with a chapter (guessed where unknown); rows for those that have none."""
+    ready = []
+    for sub in found:
+        try:
+            if sub.status:
+                rows.append(_row(sub, sub.status, [f"{sub.status}: {sub.problem}"] + sub.findings))
+                continue
+            target = sub.chapter or _guess(sub, templates)
+            if target is None:
+                rows.append(_unreadable(sub, "not a notebook of any chapter" if sub.problem is None else sub.problem))
+                continue
+            if only and target != only:
+                continue
+            sub.chapter = target
+            ready.append(sub)
+        except Exception as exc:
+            rows.append(_failed(sub, exc))
+    return ready
+
+
+def _prepare(sub, course, templates: dict, key: bytes, fingerprint_extra: str, force: bool,
+             pending: dict) -> _Pending:
+    """Merge one submission and decide whether it runs, is reused or is recorded as it is."""
+    if (sub.student, sub.chapter) in pending:  # intake gives one per student and chapter; never trust it blindly
+        raise RuntimeError(f"a second notebook for {sub.student} {sub.chapter}: {sub.origin}")
+    template = templates[sub.chapter]
+    if sub.data is None:
+        return _Pending(sub, None, None)
+    others = {c: t for c, t in templates.items() if c != sub.chapter}
+    merged = merge(template, sub.data, others)
+    fingerprint = hashlib.sha256(
+        (merged.digest + template.digest + fingerprint_extra + json.dumps(sub.findings)).encode()).hexdigest()
+    if not merged.readable or any(f.kind == "wrong-chapter" for f in merged.findings):
+        return _Pending(sub, merged, fingerprint)
+    notes = []
+    if not force:
+        stored = results.load(course.root, sub.chapter, sub.student, key)
+        if stored.verified and stored.result.get("fingerprint") == fingerprint:
+            return _Pending(sub, merged, fingerprint, stored=stored)
+        if stored.problem:
+            notes.append(f"cache-invalid: {stored.problem}; executed again")
+    return _Pending(sub, merged, fingerprint, notes=notes, runs=True)
+
+
+def _graded_notebook(data: bytes):
+    """The notebook graded before, from its verified bytes (without the grader's note, which ``record`` writes again)."""
     import nbformat
 
-    path = course.root / "autograded" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
-    if not path.is_file():
-        return None
-    notebook = nbformat.read(str(path), as_version=4)
-    if notebook.cells and notebook.cells[0].get("id") == "rnn-course-grader-note":
+    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    if notebook.cells and notebook.cells[0].get("id") == record.NOTE_ID:
         notebook.cells.pop(0)
     return notebook
 
 
-def _result(sub, merged, fingerprint, execution) -> dict:
-    findings = [str(f) for f in merged.findings] if merged is not None else []
+def _result(sub, merged, fingerprint, execution, notes=()) -> dict:
+    findings = sub.findings + ([str(f) for f in merged.findings] if merged is not None else []) + list(notes)
     if sub.data is None or merged is None:
         status = "unreadable"
-        findings = findings or [f"unreadable: {sub.problem}"]
+        findings = findings + [f"unreadable: {sub.problem}"]
     elif not merged.readable:
         status = "unreadable"
     elif any(f.kind == "wrong-chapter" for f in merged.findings):
         status = "wrong-chapter"
     else:
         status = execution["status"] if execution else "grader-error"
+    isolation = (execution or {}).get("sandbox", {}).get("isolation", "")
+    if isolation.startswith("none"):
+        findings = findings + [f"no-isolation: graded with the in-kernel guard only, {isolation}"]
     return {
         "student": sub.student, "chapter": sub.chapter, "origin": sub.origin, "status": status,
         "findings": findings, "answered": merged.answered if merged is not None else [],
@@ -273,23 +345,38 @@ def _result(sub, merged, fingerprint, execution) -> dict:
     }
 
 
+def _row(sub, status: str, findings: list) -> dict:
+    """A report row for a submission that is not recorded in the gradebook."""
+    return {"student": sub.student, "chapter": sub.chapter, "origin": sub.origin, "status": status,
+            "findings": findings, "score": 0.0, "max_score": 0.0, "seconds": 0.0}
+
+
 def _unreadable(sub, why: str) -> dict:
-    return {"student": sub.student, "chapter": sub.chapter, "origin": sub.origin, "status": "unreadable",
-            "findings": [f"unreadable: {why}"], "score": 0.0, "max_score": 0.0, "seconds": 0.0}
+    return _row(sub, "unreadable", [f"unreadable: {why}"] + sub.findings)
+
+
+def _failed(sub, exc: BaseException) -> dict:
+    """The row of a submission the grader failed on (with the traceback, for whoever fixes it)."""
+    row = _row(sub, "grader-error", [f"grader-error: {exc.__class__.__name__}: {exc}"[:300]])
+    row["events"] = [traceback.format_exc()[-2000:]]
+    return row
 
 
 def _guess(sub, templates: dict) -> str | None:
     """The chapter a notebook of unknown name belongs to: most answer cells in common."""
     if sub.data is None:
         return None
-    from rnn_course.grading.merge import read_submission
-    from rnn_course.samples import nbgrader_meta
+    from rnn_course.grading.parse import read_submission
 
-    notebook, _ = read_submission(sub.data)
-    if notebook is None:
+    try:
+        submitted, _ = read_submission(sub.data)
+    except (RecursionError, MemoryError):
         return None
-    ids = {nbgrader_meta(c).get("grade_id") for c in notebook.cells if isinstance(c, dict)}
-    best = max(templates.values(), key=lambda t: len(ids & set(t.answers)), default=None)
+    if submitted is None:
+        return None
+    ids = {c.grade_id for c in submitted.cells if c.grade_id is not None}
+    best = max(sorted(templates.values(), key=lambda t: t.chapter),
+               key=lambda t: len(ids & set(t.answers)), default=None)
     return best.chapter if best is not None and ids & set(best.answers) else None
 
 

@@ -7,6 +7,13 @@ the kernelspec, the order — comes from the template (the source notebook with 
 removed, i.e. nbgrader's release plus the hidden tests). So edited, commented-out, deleted,
 duplicated or retyped test cells, changed metadata or kernelspecs cannot change a grade; each
 such edit is recorded as a finding for the report.
+
+Reading the file is :mod:`~rnn_course.grading.parse`'s job (caps on depth and cell count); the
+merge adds caps on what a student's cells may bring in (module constants):
+
+* ``MAX_CELL_SOURCE`` — characters in one answer or added cell (longer: not used, with a finding);
+* ``MAX_ADDED_CELLS`` and ``MAX_ADDED_SOURCE`` — added cells kept, and their characters in all;
+  the rest are dropped with a ``cells-dropped`` finding.
 """
 
 from __future__ import annotations
@@ -14,23 +21,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import json
 from pathlib import Path
 
 import nbformat
 
+from rnn_course.grading.parse import Finding, read_submission
 from rnn_course.samples import nbgrader_meta
 
+__all__ = ["Finding", "Merged", "Template", "merge", "read_submission"]
 
-@dataclasses.dataclass
-class Finding:
-    """Something about a submission the instructor should know (kind: short slug)."""
-
-    kind: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.detail}"
+MAX_CELL_SOURCE = 100_000
+MAX_ADDED_CELLS = 100
+MAX_ADDED_SOURCE = 500_000
 
 
 @dataclasses.dataclass
@@ -84,29 +86,11 @@ class Merged:
         return self.notebook is not None
 
 
-def read_submission(data: bytes):
-    """Parse notebook bytes of any nbformat version: (notebook v4 or None, findings)."""
-    findings = []
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, [Finding("unreadable", f"not a JSON notebook ({exc.__class__.__name__}: {exc})"[:300])]
-    if not isinstance(raw, dict) or "nbformat" not in raw:
-        return None, [Finding("unreadable", "JSON without an nbformat version: not a notebook")]
-    version = raw.get("nbformat")
-    try:
-        notebook = nbformat.reads(json.dumps(raw), as_version=4)
-    except Exception as exc:  # nbformat raises several types for malformed notebooks
-        return None, [Finding("unreadable", f"nbformat {version} notebook nbformat cannot read: {exc}"[:300])]
-    if version != 4:
-        findings.append(Finding("converted", f"nbformat {version} notebook converted to version 4"))
-    if not isinstance(getattr(notebook, "cells", None), list):
-        return None, findings + [Finding("unreadable", "the notebook has no list of cells")]
-    return notebook, findings
-
-
 def merge(template: Template, data: bytes, others: dict | None = None) -> Merged:
     """Rebuild the notebook to grade from the template and a submission's bytes.
+
+    Never raises for what is in ``data``: a notebook too large, too deep or too odd to read
+    comes back unreadable (``notebook`` None) with a finding that says why.
 
     Args:
         template: the chapter's template.
@@ -117,39 +101,50 @@ def merge(template: Template, data: bytes, others: dict | None = None) -> Merged
     Returns:
         Merged (notebook None when the file cannot be read at all).
     """
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be bytes; received: {type(data).__name__}")
     digest = hashlib.sha256(data).hexdigest()
+    try:
+        return _merge(template, data, others or {}, digest)
+    except (RecursionError, MemoryError) as exc:
+        # parse.py caps depth and size first; this is the backstop, not the plan.
+        why = f"the notebook is too large or too deeply nested to read ({exc.__class__.__name__})"
+        return Merged(None, [Finding("unreadable", why)], [], digest)
+
+
+def _merge(template: Template, data: bytes, others: dict, digest: str) -> Merged:
     submitted, findings = read_submission(data)
     if submitted is None:
         return Merged(None, findings, [], digest)
 
     by_grade_id, by_cell_id = {}, {}
-    duplicates = set()
+    duplicates, duplicate_ids = set(), set()
     for cell in submitted.cells:
-        if not isinstance(cell, dict):
-            continue
-        meta = nbgrader_meta(cell) if isinstance(cell.get("metadata"), dict) else {}
-        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-        if isinstance(grade_id, str):
-            if grade_id in by_grade_id:
-                duplicates.add(grade_id)
+        if cell.grade_id is not None:
+            if cell.grade_id in by_grade_id:
+                duplicates.add(cell.grade_id)
             else:
-                by_grade_id[grade_id] = cell
-        cell_id = cell.get("id")
-        if isinstance(cell_id, str) and cell_id not in by_cell_id:
-            by_cell_id[cell_id] = cell
+                by_grade_id[cell.grade_id] = cell
+        if cell.cell_id is not None:
+            if cell.cell_id in by_cell_id:
+                duplicate_ids.add(cell.cell_id)
+            else:
+                by_cell_id[cell.cell_id] = cell
 
     known = {nbgrader_meta(c).get("grade_id") for c in template.notebook.cells}
     if duplicates:
-        findings.append(Finding("duplicated", "cells repeated, the first one counts: " + ", ".join(sorted(duplicates))))
+        findings.append(Finding("duplicated", "cells repeated, the first one counts: " + _names(duplicates)))
+    if duplicate_ids:
+        findings.append(Finding("duplicate-ids", "cell ids repeated, the first one counts: " + _names(duplicate_ids)))
     missing_tests = sorted(gid for gid in template.tests if gid not in by_grade_id)
     if missing_tests:
-        findings.append(Finding("tests-restored", "test cells missing or renamed, restored: " + ", ".join(missing_tests)))
+        findings.append(Finding("tests-restored", "test cells missing or renamed, restored: " + _names(missing_tests)))
     edited = sorted(
         gid for gid, cell in template.tests.items()
-        if gid in by_grade_id and _text(by_grade_id[gid].get("source")) != _release_source(cell)
+        if gid in by_grade_id and by_grade_id[gid].source != _release_source(cell)
     )
     if edited:
-        findings.append(Finding("tests-restored", "test cells edited, restored from the source: " + ", ".join(edited)))
+        findings.append(Finding("tests-restored", "test cells edited, restored from the source: " + _names(edited)))
 
     notebook = copy.deepcopy(template.notebook)
     answered, unmatched = [], []
@@ -166,25 +161,27 @@ def merge(template: Template, data: bytes, others: dict | None = None) -> Merged
         if theirs is None:
             unmatched.append(grade_id)
             continue
-        their_type = theirs.get("cell_type")
-        if their_type != cell.cell_type:
-            findings.append(Finding("cell-type", f"answer {grade_id} was turned into a {their_type} cell: not graded as an answer"))
+        if theirs.cell_type != cell.cell_type:
+            findings.append(Finding("cell-type", f"answer {grade_id} was turned into a {str(theirs.cell_type)[:20]} cell: not graded as an answer"))
             continue
-        source = _text(theirs.get("source"))
-        if source != cell.source:
-            cell.source = source
+        if len(theirs.source) > MAX_CELL_SOURCE:
+            findings.append(Finding("too-large", f"answer {grade_id} has {len(theirs.source):,} characters "
+                                                 f"(at most {MAX_CELL_SOURCE:,}): not graded as an answer"))
+            continue
+        if theirs.source != cell.source:
+            cell.source = theirs.source
             answered.append(grade_id)
         if how == "cell id":
             findings.append(Finding("metadata", f"answer {grade_id} found by its cell id (nbgrader metadata missing or renamed)"))
     if unmatched and len(unmatched) == len(template.answers):
-        guess = _which_chapter(submitted, by_grade_id, others or {})
+        guess = _which_chapter(by_grade_id, others)
         if guess:
             findings.append(Finding("wrong-chapter", f"this is a notebook of {guess}, not {template.chapter}"))
         else:
             findings.append(Finding("no-answers", "no answer cell of this chapter found in the notebook"))
     elif unmatched:
-        findings.append(Finding("metadata", "answer cells not found (deleted, or metadata stripped): " + ", ".join(unmatched)))
-    added = _added_cells(template, submitted)
+        findings.append(Finding("metadata", "answer cells not found (deleted, or metadata stripped): " + _names(unmatched)))
+    added, dropped = _added_cells(template, submitted.cells)
     if added:
         cells = []
         for index, cell in enumerate(notebook.cells):
@@ -195,14 +192,14 @@ def merge(template: Template, data: bytes, others: dict | None = None) -> Merged
         notebook.cells = cells
         count = sum(len(v) for v in added.values())
         findings.append(Finding("added-cells", f"{count} cell(s) the student added are kept in place"))
-    kernelspec = submitted.get("metadata", {}).get("kernelspec", {}) if isinstance(submitted.get("metadata"), dict) else {}
-    if isinstance(kernelspec, dict) and kernelspec.get("name") not in (None, "python3"):
-        findings.append(Finding("kernelspec", f"kernel {kernelspec.get('name')!r} replaced by python3"))
+    if dropped:
+        findings.append(Finding("cells-dropped", dropped))
+    if submitted.kernel not in (None, "python3"):
+        findings.append(Finding("kernelspec", f"kernel {str(submitted.kernel)[:40]!r} replaced by python3"))
     foreign = sorted(set(by_grade_id) - known)
     if foreign and not any(f.kind == "wrong-chapter" for f in findings):
-        findings.append(Finding("metadata", "unknown grade_ids ignored: " + ", ".join(foreign[:8])))
+        findings.append(Finding("metadata", "unknown grade_ids ignored: " + _names(foreign)))
     return Merged(notebook, findings, answered, digest)
-
 
 def _imports(notebook) -> str:
     """Top-level import statements of the cells no student writes (answers and tests excluded)."""
@@ -225,12 +222,21 @@ def _imports(notebook) -> str:
     return "\n".join(lines)
 
 
-def _added_cells(template: "Template", submitted) -> dict:
-    """Cells the student added (helpers, scratch work): {index of the template cell they follow: [cells]}.
+def _added_cells(template: "Template", cells: list) -> tuple:
+    """Cells the student added (helpers, scratch work), within the caps on added cells.
 
     A cell counts as added when it has no grade_id, its id is not a template cell's id and its
     source is not a template cell's source; it is placed after the template cell matching the
-    closest earlier student cell (or before the first answer when none does).
+    closest earlier student cell (or before the first answer when none does). The first
+    ``MAX_ADDED_CELLS`` of them are kept, while their sources add up to at most
+    ``MAX_ADDED_SOURCE`` characters; a cell longer than ``MAX_CELL_SOURCE`` is never kept.
+
+    Args:
+        template: the chapter's template.
+        cells: the submission's :class:`~rnn_course.grading.parse.StudentCell` list.
+
+    Returns:
+        ({index of the template cell they follow: [new cells]}, why cells were dropped or "").
     """
     ids = {c.get("id"): i for i, c in enumerate(template.notebook.cells) if c.get("id")}
     grade_ids = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(template.notebook.cells)
@@ -239,32 +245,44 @@ def _added_cells(template: "Template", submitted) -> dict:
     first_answer = min((grade_ids[g] for g in template.answers), default=0)
     anchor = first_answer - 1
     added: dict = {}
-    for cell in submitted.cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown"):
+    kept = characters = too_long = too_many = 0
+    for cell in cells:
+        if cell.cell_type not in ("code", "markdown"):
             continue
-        meta = nbgrader_meta(cell) if isinstance(cell.get("metadata"), dict) else {}
-        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-        if grade_id in grade_ids:
-            anchor = grade_ids[grade_id]
+        if cell.grade_id in grade_ids:
+            anchor = grade_ids[cell.grade_id]
             continue
-        if cell.get("id") in ids:
-            anchor = ids[cell.get("id")]
+        if cell.cell_id in ids:
+            anchor = ids[cell.cell_id]
             continue
-        source = _text(cell.get("source"))
-        if source in sources or not source.strip() or grade_id is not None:
+        if cell.source in sources or not cell.source.strip() or cell.tagged:
             continue
-        new = (nbformat.v4.new_code_cell(source) if cell["cell_type"] == "code"
-               else nbformat.v4.new_markdown_cell(source))
+        if len(cell.source) > MAX_CELL_SOURCE:
+            too_long += 1
+            continue
+        if kept >= MAX_ADDED_CELLS or characters + len(cell.source) > MAX_ADDED_SOURCE:
+            too_many += 1
+            continue
+        kept += 1
+        characters += len(cell.source)
+        new = (nbformat.v4.new_code_cell(cell.source) if cell.cell_type == "code"
+               else nbformat.v4.new_markdown_cell(cell.source))
         new.metadata["rnn_course"] = {"added_by_student": True}
         added.setdefault(anchor, []).append(new)
-    return added
+    why = []
+    if too_many:
+        why.append(f"{too_many} added cell(s) dropped: at most {MAX_ADDED_CELLS} added cells "
+                   f"and {MAX_ADDED_SOURCE:,} characters of them are kept")
+    if too_long:
+        why.append(f"{too_long} added cell(s) longer than {MAX_CELL_SOURCE:,} characters dropped")
+    return added, "; ".join(why)
 
 
-def _text(source) -> str:
-    if isinstance(source, list):
-        return "".join(str(s) for s in source)
-    return source if isinstance(source, str) else ""
-
+def _names(names, limit: int = 8) -> str:
+    """Sorted names for a finding, the first ``limit`` of them and how many more."""
+    names = sorted(str(n)[:60] for n in names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 def _release_source(cell) -> str:
     """A test cell's source as the student saw it (hidden tests removed)."""
@@ -279,10 +297,11 @@ def _release_source(cell) -> str:
     return "".join(lines).rstrip("\n")
 
 
-def _which_chapter(submitted, by_grade_id: dict, others: dict) -> str | None:
+def _which_chapter(by_grade_id: dict, others: dict) -> str | None:
+    """The other chapter whose answers the submission's grade_ids name most (None: none)."""
     best, best_overlap = None, 0
-    for chapter, template in others.items():
-        overlap = len(set(by_grade_id) & set(template.answers))
+    for chapter, template in sorted(others.items()):
+        overlap = len(by_grade_id.keys() & template.answers.keys())
         if overlap > best_overlap:
             best, best_overlap = chapter, overlap
     return best

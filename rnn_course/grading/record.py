@@ -8,33 +8,30 @@ comments, the executed notebook under ``autograded/<student>/<chapter>/`` — so
 tampering or a broken limit are *flagged* for the formgrader.
 
 The grader's own record of each submission (status, findings, verdicts and the digests that make
-re-grading idempotent) is ``.rnn-course/results/<chapter>/<student>.json`` in the course directory.
+re-grading idempotent) is ``.rnn-course/results/<chapter>/<student>.json`` in the course directory,
+written with a MAC over it and the graded notebook (:mod:`~rnn_course.grading.results`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 
-from rnn_course.samples import nbgrader_meta
+from rnn_course.grading import pages, results
 
 # Statuses and findings that flag a submission for a human look in the formgrader.
 SEVERE = {"tampering", "guarded", "timeout", "kernel-died", "memory", "output-flood", "notebook-timeout",
-          "unreadable", "wrong-chapter", "grader-error", "duplicated", "tests-restored"}
+          "unreadable", "wrong-chapter", "grader-error", "duplicated", "tests-restored", "files",
+          "no-isolation", "id-collision"}
 
-
-def result_path(course_root: Path, chapter: str, student: str) -> Path:
-    return Path(course_root) / ".rnn-course" / "results" / chapter / f"{student}.json"
+NOTE_ID = "rnn-course-grader-note"   # the first cell of a graded notebook, when there is a note
+result_path = results.result_path
 
 
 def load_result(course_root: Path, chapter: str, student: str) -> dict | None:
-    path = result_path(course_root, chapter, student)
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+    """A stored result for display, verified or not (grading reuses only :func:`results.load`'s verified ones)."""
+    return results.load(course_root, chapter, student).result
 
 
 def record(course_root: Path, db_url: str, template, student: str, result: dict,
@@ -89,20 +86,19 @@ def record(course_root: Path, db_url: str, template, student: str, result: dict,
         submitted.flagged = bool(SEVERE & ({result.get("status")} | {f.split(":")[0] for f in result.get("findings", [])}))
         gb.db.commit()
 
-    folder = Path(course_root) / "autograded" / student / chapter
-    folder.mkdir(parents=True, exist_ok=True)
     graded = nbformat.from_dict(notebook if notebook is not None else template.notebook)
     note = _note(result)
     if note:
-        graded.cells.insert(0, nbformat.v4.new_markdown_cell(note, id="rnn-course-grader-note"))
-    nbformat.write(graded, str(folder / f"{chapter}.ipynb"))
-    if timestamp:
-        (folder / "timestamp.txt").write_text(timestamp + "\n")
+        graded.cells.insert(0, nbformat.v4.new_markdown_cell(note, id=NOTE_ID))
     result = {**result, "score": score, "max_score": max_score}
-    path = result_path(course_root, chapter, student)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1, sort_keys=True))
-    return result
+    # The formgrader and nbgrader's feedback render this notebook: no script of the submission's
+    # (added markdown, HTML/JavaScript outputs) may survive into it.
+    graded = pages.sanitize_notebook(graded)
+    stored = results.store(course_root, chapter, student, result, nbformat.writes(graded).encode())
+    if timestamp:
+        results.write_atomic(results.notebook_path(course_root, chapter, student).parent / "timestamp.txt",
+                             (timestamp + "\n").encode())
+    return {k: v for k, v in stored.items() if k != "notebook_sha256"}
 
 
 def _note(result: dict) -> str:
@@ -114,6 +110,7 @@ def _note(result: dict) -> str:
             "timeout": "a cell ran past the time limit and was interrupted.",
             "notebook-timeout": "the notebook ran past its total time limit; later cells were not run.",
             "memory": "the notebook used more memory than allowed and was stopped.",
+            "files": "the notebook created more files than allowed and was stopped.",
             "output-flood": "the notebook printed too much output and was stopped.",
             "kernel-died": "the Python kernel stopped (exit, crash or kill); later cells were not run.",
             "tampering": "the grader's checks were interfered with; affected tests scored 0.",
