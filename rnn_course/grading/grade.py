@@ -333,7 +333,7 @@ def _result(sub, merged, fingerprint, execution, notes=()) -> dict:
         status = execution["status"] if execution else "grader-error"
     isolation = (execution or {}).get("sandbox", {}).get("isolation", "")
     if isolation.startswith("none"):
-        findings = findings + [f"no-isolation: graded with the in-kernel guard only, {isolation}"]
+        findings = [f"no-isolation: graded with the in-kernel guard only, {isolation}"] + findings
     return {
         "student": sub.student, "chapter": sub.chapter, "origin": sub.origin, "status": status,
         "findings": findings, "answered": merged.answered if merged is not None else [],
