@@ -260,3 +260,25 @@ def test_tampered_cache_is_executed_again(course, notebooks, tmp_path, monkeypat
     _, rows, executed, _ = run(course, subs, tmp_path, monkeypatch)   # re-stored with a good MAC
     (row,) = rows[student]
     assert executed == 0 and row["cached"] and not any(f.startswith("cache-invalid") for f in row["findings"])
+
+
+def test_graded_without_isolation_is_said_and_flagged(course, notebooks, tmp_path, monkeypatch):
+    """A kernel that ran with the guard alone: a 'no-isolation' finding, first on the report line, and a flag."""
+    from nbgrader.api import Gradebook
+
+    subs = tmp_path / "subs"
+    put(subs, "unisolated", notebooks["complete"])
+
+    class Unisolated(FakeExecutor):
+        def __call__(self, job):
+            return {**super().__call__(job), "sandbox": {"isolation": "none (bwrap not found)"}}
+
+    fake = Unisolated()
+    monkeypatch.setattr(grade, "grade_job", fake)
+    monkeypatch.setattr(grade, "_ensure_in_gradebook", lambda course, chapters: None)
+    report = grade.grade_class(course.root, subs, workers=1, progress=False, workdir=tmp_path, force=True)
+    row = next(r for r in report.results if r["student"] == "unisolated")
+    assert row["findings"][0].startswith("no-isolation: graded with the in-kernel guard only"), row["findings"]
+    assert "unisolated" in report.format() and "no-isolation" in report.format()
+    with Gradebook(course.gradebook_url) as gb:
+        assert gb.find_submission_notebook(CHAPTER, CHAPTER, "unisolated").flagged
