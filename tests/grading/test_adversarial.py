@@ -89,6 +89,13 @@ def graded(tmp_path_factory, repo):
             for name, data in files.items():
                 (folder / name).write_bytes(data)
 
+    # Two hand-ins whose names give the same student id: a folder and a zip.
+    twin = submissions / "twin one" / A.CHAPTER / f"{A.CHAPTER}.ipynb"
+    twin.parent.mkdir(parents=True)
+    twin.write_bytes(A._bytes(honest["blank"]))
+    with zipfile.ZipFile(submissions / "twin_one.zip", "w") as z:
+        z.writestr(f"{A.CHAPTER}/{A.CHAPTER}.ipynb", A._bytes(honest["complete"]))
+
     PWNED.unlink(missing_ok=True)
     protected = {p: _digest(p) for p in (course.source(A.CHAPTER), course.release(A.CHAPTER),
                                          course.root / "nbgrader_config.py")}
@@ -214,6 +221,13 @@ def test_no_secret_of_the_grader_in_any_page(graded):
     printed = graded["course"].root / "autograded" / "os-grader-secrets" / A.CHAPTER / f"{A.CHAPTER}.ipynb"
     if bwrap_skip_reason() is None:
         assert printed.is_file() and "environ" in printed.read_text(), "the attack's own prints are kept"
+
+
+def test_colliding_ids_are_both_reported_and_neither_graded(graded):
+    report = graded["report"]
+    section = report.split("not graded, two submissions give the same student id:")[-1]
+    assert "twin one" in section and "twin_one.zip" in section, report[-2000:]
+    assert "twin_one" not in graded["scores"], "a colliding id must not reach the gradebook"
 
 
 def test_report_counts_failure_kinds(graded):
