@@ -219,6 +219,8 @@ class Sandbox:
             self.connection_inside = str(self.private / "connection.json")
         self.settings = {
             "scratch": self.scratch,
+            # The sandbox's private /tmp (TMPDIR: Keras saves through it), for the guard.
+            "writable_roots": [tmp] if self.isolation.active else [],
             "inputs": str(inputs),
             "deny_roots": [str(p) for p in deny_roots] + [str(workdir)],
             "allow_roots": [str(p) for p in allow_roots],

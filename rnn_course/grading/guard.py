@@ -84,7 +84,7 @@ def _is_callable_or_type(value) -> bool:
 
 
 def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], report_fd: int,
-            barrier_prefix: str, shell=None, kernel=None) -> None:
+            barrier_prefix: str, shell=None, kernel=None, writable_roots: list[str] = ()) -> None:
     """Install the guard. Must run after the kernel is built and before any student code.
 
     Args:
@@ -95,6 +95,7 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
         report_fd: write end of the grader's pipe (text lines).
         barrier_prefix: string constant that marks the grader's barrier statements.
         shell, kernel: the IPython shell and the ipykernel kernel to protect.
+        writable_roots: other folders it may write (the sandbox's own private /tmp).
     """
     # Everything the hook uses is bound now: later monkeypatches cannot reach into it.
     _write, _getpid, _fspath, _normpath = os.write, os.getpid, os.fspath, os.path.normpath
@@ -106,7 +107,7 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
     scratch = _normpath(scratch) + _sep
     deny = tuple(_normpath(p) + _sep for p in deny_roots)
     allow = tuple(_normpath(p) + _sep for p in allow_roots) + (scratch,)
-    tmp_scratch = scratch
+    tmp_scratch = (scratch,) + tuple(_normpath(p) + _sep for p in writable_roots)
     devices = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/shm/")
 
     # The snapshot is taken at the first cell's first statement (the instructor's set-up cell,

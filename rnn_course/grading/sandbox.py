@@ -149,6 +149,7 @@ def main() -> None:
 
     guard.install(
         scratch=settings["scratch"],
+        writable_roots=settings.get("writable_roots", []),
         deny_roots=settings.get("deny_roots", []),
         allow_roots=settings.get("allow_roots", []),
         report_fd=report_fd,

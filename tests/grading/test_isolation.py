@@ -62,6 +62,14 @@ assert names == ['lo'], names
 with open('/proc/net/dev') as f:
     assert 'eth' not in f.read()
 """,
+    "tmp_is_private_and_writable": """
+import os, tempfile
+with tempfile.NamedTemporaryFile(suffix='.keras') as f:   # what keras' save/load goes through
+    f.write(b'x' * 1000)
+    f.flush()
+    assert os.path.getsize(f.name) == 1000 and f.name.startswith('/tmp/'), f.name
+open('/dev/shm/x', 'w').write('x')
+""",
     # os.mkfifo raises no audit event: this is the operating system answering, not the guard.
     "system_is_read_only": """
 import os, sys
