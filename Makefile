@@ -85,37 +85,32 @@ test-gpu: $(STAMP)
 # browser of its own). Where it cannot be installed (not root, no apt-get), the reason goes to
 # CHROMIUM_LOG and the browser tests skip, quoting it. RNN_COURSE_CHROMIUM=/path/to/chromium
 # uses another build.
+# $(call apt_install,NAME,COMMAND,OVERRIDE,PACKAGES,LOG,WHY): Debian's PACKAGES with apt-get (as
+# root or with passwordless sudo) unless COMMAND is on PATH or $$OVERRIDE is set. Where that cannot
+# be, the reason goes to LOG and the target still succeeds: the tests that need it skip, quoting LOG.
+define apt_install
+	@mkdir -p $(dir $(5)); rm -f $(5); \
+	if [ -n "$$$(3)" ] || command -v $(2) >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "cannot install $(1): not root and no passwordless sudo (apt-get install $(4))" > $(5); exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "cannot install $(1): no apt-get (install $(1), or set $(3))" > $(5); exit 0; fi; \
+	echo "apt-get install $(4) (Debian's packages, $(6))"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(4); } \
+	  > $(5).tmp 2>&1 && rm -f $(5).tmp \
+	  || { tail -n 5 $(5).tmp > $(5); echo "apt-get install $(1) failed" >> $(5); rm -f $(5).tmp; }
+endef
+
 CHROMIUM_LOG := build/browser/chromium-install.log
 chromium:
-	@mkdir -p $(dir $(CHROMIUM_LOG)); rm -f $(CHROMIUM_LOG); \
-	if [ -n "$$RNN_COURSE_CHROMIUM" ] || command -v chromium >/dev/null; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else echo "cannot install chromium: not root and no passwordless sudo" > $(CHROMIUM_LOG); exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then \
-	  echo "cannot install chromium: no apt-get (install Chromium, or set RNN_COURSE_CHROMIUM)" > $(CHROMIUM_LOG); exit 0; fi; \
-	echo "apt-get install chromium (Debian's package, for the browser tests)"; \
-	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium fonts-dejavu-core; } \
-	  > $(CHROMIUM_LOG).tmp 2>&1 && rm -f $(CHROMIUM_LOG).tmp \
-	  || { tail -n 5 $(CHROMIUM_LOG).tmp > $(CHROMIUM_LOG); echo "apt-get install chromium failed" >> $(CHROMIUM_LOG); \
-	       rm -f $(CHROMIUM_LOG).tmp; }
+	$(call apt_install,chromium,chromium,RNN_COURSE_CHROMIUM,chromium fonts-dejavu-core,$(CHROMIUM_LOG),for the browser tests)
 
 # Debian's bubblewrap (bwrap): the operating-system sandbox every graded kernel runs in
-# (rnn_course/grading/isolation.py). Installed like chromium above; where it cannot be, the
-# reason goes to BWRAP_LOG, grading falls back to the in-kernel guard (and says so), and the
-# tests of the sandbox skip, quoting the reason.
+# (rnn_course/grading/isolation.py). Where it cannot be installed, grading falls back to the
+# in-kernel guard (and says so) and the tests of the sandbox skip, quoting BWRAP_LOG.
 BWRAP_LOG := build/sandbox/bwrap-install.log
 bubblewrap:
-	@mkdir -p $(dir $(BWRAP_LOG)); rm -f $(BWRAP_LOG); \
-	if [ -n "$$RNN_COURSE_BWRAP" ] || command -v bwrap >/dev/null; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else echo "cannot install bubblewrap: not root and no passwordless sudo (apt-get install bubblewrap)" > $(BWRAP_LOG); exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then \
-	  echo "cannot install bubblewrap: no apt-get (install bubblewrap, or set RNN_COURSE_BWRAP)" > $(BWRAP_LOG); exit 0; fi; \
-	echo "apt-get install bubblewrap (Debian's package: the grader's sandbox)"; \
-	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq bubblewrap; } \
-	  > $(BWRAP_LOG).tmp 2>&1 && rm -f $(BWRAP_LOG).tmp \
-	  || { tail -n 5 $(BWRAP_LOG).tmp > $(BWRAP_LOG); echo "apt-get install bubblewrap failed" >> $(BWRAP_LOG); \
-	       rm -f $(BWRAP_LOG).tmp; }
+	$(call apt_install,bubblewrap,bwrap,RNN_COURSE_BWRAP,bubblewrap,$(BWRAP_LOG),the grader's sandbox)
 
 # A student (chapter 01: answers, Run All, a diagnostic, Validate), an instructor (formgrader on
 # the demo's graded class, a hand grade, the export) and every chapter rendered, in JupyterLab.
