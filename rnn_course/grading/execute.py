@@ -6,10 +6,13 @@ TensorFlow's C++ log on file descriptor 2) does not matter. Verdicts come from t
 protocol messages this process receives and from the guard's pipe — plain JSON and text, never
 a pickle from the kernel.
 
-Limits per notebook: a per-cell timeout (the kernel is interrupted, the cell fails, the next
-cells still run), a wall-clock limit for the whole notebook, a memory limit (address space in
-the kernel, plus a resident-memory watchdog here), a cap on the output kept, a cap on the bytes
-a cell may print before the kernel is stopped, and no network.
+The kernel runs in the operating-system sandbox of :mod:`rnn_course.grading.isolation` when it
+works here (else with the in-kernel guard alone, and the result says so). Limits per notebook: a
+per-cell timeout (the kernel is interrupted, the cell fails, the next cells still run), a
+wall-clock limit for the whole notebook, resident memory summed over every process of the
+sandbox (watched here; a loose address-space cap in the kernel too), files in its tmpfs folders
+(counted here), a cap on the output kept, a cap on the bytes a cell may print before the kernel
+is stopped, and no network. The kernel's raw stdout/stderr are captured, never printed.
 """
 
 from __future__ import annotations
