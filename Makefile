@@ -20,7 +20,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-backends chromium bubblewrap test test-unit test-notebooks test-mutants test-grading test-backends test-gpu test-browser demo release lab lock lock-backends clean
+.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-backends test-gpu test-browser demo release lab lock lock-backends clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
+	@echo "make bench    every chapter's time against its budget (wall and CPU seconds; exit 1 when slow)"
 	@echo "make lab      JupyterLab: notebooks/ with Validate, and the formgrader (COURSE=build/demo/course)"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make lock     re-resolve requirements/lock.txt from pyproject.toml"
@@ -117,6 +118,11 @@ bubblewrap:
 # Screenshots and server logs: build/browser/.
 test-browser: $(STAMP) chromium
 	$(PY) -m pytest tests/browser
+
+# Speed, not correctness: every chapter's wall and CPU seconds against its budget (exit 1: slow,
+# meaningful on an idle machine). benchmarks/grade_class.py times a class (see benchmarks/README.md).
+bench: $(STAMP)
+	$(PY) benchmarks/chapters.py
 
 demo: $(STAMP) bubblewrap
 	$(PY) -m rnn_course.demo

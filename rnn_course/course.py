@@ -269,7 +269,8 @@ def publish_release(course: Course, chapter: str, repo: Path | None = None) -> P
     return target
 
 
-def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, allow_errors: bool = False):
+def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, allow_errors: bool = False,
+                     cpu: list | None = None):
     """Execute a notebook headless in a fresh kernel, as nbconvert/nbclient would.
 
     Args:
@@ -278,6 +279,8 @@ def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, a
         fast: set RNN_COURSE_FAST for the kernel (None: inherit the environment).
         allow_errors: go on past a cell that raises (its error stays in its outputs); otherwise
             nbclient's CellExecutionError stops the run.
+        cpu: if a list, the CPU seconds the kernel process (and its children) spent on each code
+            cell are appended to it.
 
     Returns:
         (notebook, seconds): the executed notebook node and the wall time of each code cell,
@@ -297,10 +300,33 @@ def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, a
                             resources={"metadata": {"path": str(path.parent)}})
     seconds = []
     with client.setup_kernel(env=env):
+        kernel = _cpu_meter(client) if cpu is not None else None
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue
             start = time.perf_counter()
+            used = kernel() if kernel else 0.0
             client.execute_cell(cell, index)
             seconds.append(time.perf_counter() - start)
+            if kernel:
+                cpu.append(kernel() - used)
     return notebook, seconds
+
+
+def _cpu_meter(client):
+    """A function giving the CPU seconds used so far by the client's kernel process tree."""
+    import psutil
+
+    process = psutil.Process(client.km.provisioner.pid)
+
+    def used() -> float:
+        total = 0.0
+        for p in [process, *process.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+        return total
+
+    return used

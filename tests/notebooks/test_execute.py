@@ -1,4 +1,9 @@
-"""Every solution notebook executes headless, quickly, with no error and nothing on stderr."""
+"""Every solution notebook executes headless with no error and nothing on stderr.
+
+How long they take is not asserted here (a test's verdict must not depend on how busy the
+machine is): `make bench` (benchmarks/chapters.py) times every chapter against its budget, in
+wall and CPU seconds, and each run here leaves its times in build/reports/execute_<chapter>.json.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,7 @@ from tests.conftest import CHAPTERS
 
 pytestmark = pytest.mark.notebook
 
-NBGRADER_CELL_TIMEOUT = 120   # c.Execute.timeout in nbgrader_config.py
-CELL_BUDGET = NBGRADER_CELL_TIMEOUT / 6
-CHAPTER_BUDGET = 60.0
+NBGRADER_CELL_TIMEOUT = 120   # c.Execute.timeout in nbgrader_config.py (benchmarks/chapters.py budgets from it)
 
 
 def test_cell_budget_matches_nbgrader_config(repo):
@@ -35,7 +38,7 @@ def fast_mode() -> bool:
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_solution_executes(repo, chapter):
-    """Full mode (fast under JAX/PyTorch): no error, no stderr, every cell far inside the timeout."""
+    """Full mode (fast under JAX/PyTorch): no error, no stderr; the times go to build/reports/."""
     import keras
 
     path = repo / "solutions" / chapter / f"{chapter}.ipynb"
@@ -51,11 +54,6 @@ def test_solution_executes(repo, chapter):
                 f"{output.text[:800]}"
             )
     slowest = max(range(len(seconds)), key=seconds.__getitem__)
-    assert seconds[slowest] < CELL_BUDGET, (
-        f"{chapter} code cell {slowest} took {seconds[slowest]:.1f} s; budget {CELL_BUDGET:.0f} s "
-        f"(nbgrader's per-cell timeout is {NBGRADER_CELL_TIMEOUT} s)"
-    )
-    assert sum(seconds) < CHAPTER_BUDGET, f"{chapter} took {sum(seconds):.1f} s to execute"
     report = repo / "build" / "reports"
     report.mkdir(parents=True, exist_ok=True)
     suffix = "" if keras.config.backend() == "tensorflow" else f"_{keras.config.backend()}"
