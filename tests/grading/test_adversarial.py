@@ -28,7 +28,7 @@ from rnn_course import samples
 from rnn_course.course import Course, kernel_env
 from tests.grading import attacks as A
 from tests.grading import attacks_os as O
-from tests.grading.test_isolation import bwrap_skip_reason
+from tests.grading.test_isolation import bwrap_skip_reason, live_processes
 
 pytestmark = pytest.mark.grading
 PWNED = Path("/tmp/pwned")
@@ -135,20 +135,6 @@ def _host_entries() -> set:
     return found
 
 
-def _marked_processes() -> list[str]:
-    """Command lines of live processes that an attack started (they carry the mark)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if O.MARK in cmdline:
-                found.append(f"{entry.name}: {cmdline}")
-    return found
-
-
 def test_honest_class_graded_right(graded, repo):
     scores = graded["scores"]
     expected = samples.partial_manifest(repo)[A.CHAPTER]["expected_points"]
@@ -197,7 +183,8 @@ def test_nothing_escaped_the_sandbox(graded):
     course = graded["course"].root
     stray = sorted(str(p) for p in course.rglob(f"*{O.MARK}*"))
     assert not stray, f"files made in the course directory: {stray}"
-    assert not _marked_processes(), f"processes of a submission outlived grading: {_marked_processes()}"
+    survivors = live_processes(O.MARK)
+    assert not survivors, f"processes of a submission outlived grading: {survivors}"
     assert O.MARK + "-fd" not in graded["report"] + graded["stderr"], "a kernel wrote to the grader's terminal"
     denied = " ".join(" ".join(r["events"]) for r in graded["results"].values())
     for why in ("network", "process", "course files", "gradebook"):

@@ -125,15 +125,18 @@ def _probe_notebook(course: str, secret: str, scratch: int) -> dict:
     return dict(nb)
 
 
-def _live(mark: str) -> list[str]:
+def live_processes(mark: str) -> list[str]:
+    """Command lines of live processes that carry ``mark`` (what an escaped submission left running)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if mark.encode() in (entry / "cmdline").read_bytes():
-                    found.append(entry.name)
+                cmdline = (entry / "cmdline").read_bytes()
             except OSError:
-                pass
+                continue
+            if mark.encode() in cmdline:
+                text = cmdline.replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{entry.name}: {text}")
     return found
 
 
@@ -153,7 +156,7 @@ def test_the_boundary_seen_from_inside(tmp_path, monkeypatch):
               for c in result.notebook["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"}
     assert not failed, f"{failed}\n{errors}"
     assert result.sandbox["isolation"].startswith("bubblewrap"), result.sandbox
-    assert not _live("rnn-isolation-probe"), "a process of the submission outlived its grading"
+    assert not live_processes("rnn-isolation-probe"), "a process of the submission outlived its grading"
     assert "raw-fd-1-rnn-isolation-probe" in result.sandbox["raw_output"], "fd 1 is captured for the report"
     assert list(work.iterdir()) == [], "the sandbox's private folder is removed"
 
