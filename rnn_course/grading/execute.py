@@ -102,20 +102,15 @@ def kernel_environment(home: str, tmp: str, settings: dict) -> dict:
     return env
 
 
-def _proc_status(pid: int, field: str) -> str | None:
+def _rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith(field + ":"):
-                    return line.split(":", 1)[1].strip()
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return None
-
-
-def _rss_bytes(pid: int) -> int:
-    value = _proc_status(pid, "VmRSS")
-    return int(value.split()[0]) * 1024 if value else 0
+    return 0
 
 
 def _children(pid: int) -> list[int]:
@@ -251,13 +246,11 @@ class Sandbox:
 
     # lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        import secrets as _secrets
-
         from jupyter_client.blocking import BlockingKernelClient
 
         from rnn_course.grading import isolation
 
-        info = {"transport": "ipc", "ip": self.ip_inside, "key": _secrets.token_hex(32),
+        info = {"transport": "ipc", "ip": self.ip_inside, "key": secrets.token_hex(32),
                 "signature_scheme": "hmac-sha256", "kernel_name": "rnn-course-sandbox",
                 **{f"{name}_port": i + 1 for i, name in enumerate(("shell", "iopub", "stdin", "control", "hb"))}}
         (self.private / "connection.json").write_text(json.dumps(info))
