@@ -136,18 +136,20 @@ def command(private: Path, argv: list[str], *, sizes: Sizes, status_fd: int, dev
         status_fd: bwrap writes its JSON status there (the host PID of the sandbox's init).
         devices: extra device nodes to bind (GPUs: /dev/nvidia*).
     """
-    args = [probe().path or "bwrap", *namespace_args(), *system_binds()]
-    args += ["--ro-bind", str(private / "passwd"), "/etc/passwd",
-             "--ro-bind", str(private / "group"), "/etc/group",
-             "--ro-bind", str(private), INPUT_DIR,
-             "--proc", "/proc",
-             "--dev", "/dev"]
+    # The tmpfs folders first, the binds after: a Python installation or checkout that lives under
+    # /tmp or /home on the host (a clone in /tmp/x) must not be hidden by the sandbox's own /tmp.
+    args = [probe().path or "bwrap", *namespace_args(), "--proc", "/proc", "--dev", "/dev",
+            "--size", str(sizes.shm), "--tmpfs", "/dev/shm",
+            "--size", str(sizes.tmp), "--tmpfs", "/tmp",
+            "--size", str(sizes.kernel), "--tmpfs", KERNEL_DIR,
+            "--size", str(sizes.scratch), "--tmpfs", SCRATCH,
+            *system_binds(),
+            "--ro-bind", str(private / "passwd"), "/etc/passwd",
+            "--ro-bind", str(private / "group"), "/etc/group",
+            "--ro-bind", str(private), INPUT_DIR]
     for device in devices:
         args += ["--dev-bind-try", device, device]
-    args += ["--size", str(sizes.shm), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-             "--size", str(sizes.tmp), "--tmpfs", "/tmp",
-             "--size", str(sizes.kernel), "--tmpfs", KERNEL_DIR,
-             "--size", str(sizes.scratch), "--tmpfs", SCRATCH,
+    args += ["--remount-ro", "/dev",
              # bwrap's root is a tmpfs of no fixed size where it made the mount points: read-only
              # once they exist (the tmpfs folders above stay writable).
              "--remount-ro", "/",
