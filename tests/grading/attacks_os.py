@@ -111,7 +111,7 @@ def attacks(course_root: str) -> list[Attack]:
                    f"    except Exception as e:\n        print(type(e).__name__)\n"))), "blank"),
         Attack("os-find-classmates", "other students' notebooks found through /proc (cmdline, cwd, fds, roots) and /tmp",
                lambda h: _bytes(_with_cell(h["blank"], _steal_cell(
-                   "import glob\n"
+                   "import glob, itertools\n"
                    "found = set()\n"
                    "for pid in [p for p in _os.listdir('/proc') if p.isdigit()]:\n"
                    "    for what in ('cmdline', 'environ'):\n"
@@ -121,7 +121,7 @@ def attacks(course_root: str) -> list[Attack]:
                    "    for link in ('cwd', 'root'):\n"
                    "        try:\n            found.add(_os.readlink(f'/proc/{pid}/{link}'))\n        except Exception:\n            pass\n"
                    "for folder in list(found) + ['/tmp', '/dev/shm', '/run', '/home']:\n"
-                   "    for path in glob.glob(folder.rstrip('/') + '/**/*.ipynb', recursive=True)[:200]:\n"
+                   "    for path in itertools.islice(glob.iglob(folder.rstrip('/') + '/**/*.ipynb', recursive=True), 200):\n"
                    "        if not path.startswith(_os.getcwd()):\n"
                    "            _try_read(path)\n"
                    "for path in glob.glob('/proc/*/root/home/student/*.ipynb') + glob.glob('/tmp/rcg-*/k*/**/*.ipynb', recursive=True):\n"
