@@ -41,7 +41,7 @@ PROBES = {
 import os, sys
 visible = sorted(os.listdir('/'))
 assert set(visible) <= {'usr', 'bin', 'lib', 'lib64', 'lib32', 'sbin', 'etc', 'proc', 'dev', 'tmp', 'run', 'home',
-                        'root', 'work', 'opt', 'srv', 'var', 'nix'}, visible
+                        *ENVIRONMENT_TOPS}, (visible, ENVIRONMENT_TOPS)
 assert not os.path.exists(COURSE), 'the course directory is visible'
 assert not os.path.exists(REPO + '/solutions'), "the repository's solutions are visible"
 assert not os.path.exists(REPO + '/tests'), "the repository's reference layers are visible"
@@ -113,10 +113,23 @@ os.write(2, b'raw-fd-2-rnn-isolation-probe\\n')
 }
 
 
+def _environment_tops() -> list[str]:
+    """Top-level folders the sandbox may show besides the system's: where Python, the venv and the package live.
+
+    A clean clone can sit anywhere (CI's is under its own top-level folder), so these come from this machine.
+    """
+    tops = set()
+    for path in (sys.prefix, sys.base_prefix, sys.executable, str(REPO)):
+        for candidate in (Path(path), Path(path).resolve()):
+            if len(candidate.parts) > 1:
+                tops.add(candidate.parts[1])
+    return sorted(tops)
+
+
 def _probe_notebook(course: str, secret: str, scratch: int) -> dict:
     nb = nbformat.v4.new_notebook()
     setup = nbformat.v4.new_code_cell(f"COURSE = {course!r}\nREPO = {str(REPO)!r}\nSECRET = {secret!r}\n"
-                                      f"SCRATCH = {scratch}\n")
+                                      f"SCRATCH = {scratch}\nENVIRONMENT_TOPS = {_environment_tops()!r}\n")
     nb.cells.append(setup)
     for name, source in PROBES.items():
         cell = nbformat.v4.new_code_cell(source)
