@@ -107,9 +107,21 @@ def call(fn: Callable, *args, name: str | None = None, **kwargs):
         raise
     except Exception as exc:
         raise CheckFailure(
-            f"{label}(...) raised {type(exc).__name__}: {exc}\n"
-            "The traceback above points at the line in your code."
+            f"{label}(...) raised {_type_name(exc)}: {exc}\n" + _student_lines(exc)
         ) from exc
+
+
+def _type_name(exc: BaseException) -> str:
+    """The exception's type as the student's code raised it (see rnn_course.student_side)."""
+    return getattr(exc, "type_name", None) or type(exc).__name__
+
+
+def _student_lines(exc: BaseException) -> str:
+    """Where the student's code raised: the traceback above (one kernel) or its lines (graded)."""
+    lines = getattr(exc, "lines", None)
+    if lines and exc.__cause__ is None:  # from the sandbox: no traceback object came with it
+        return "In your code:\n" + "\n".join(lines)
+    return "The traceback above points at the line in your code."
 
 
 def _copy(value):
@@ -456,12 +468,12 @@ def check_raises(
         missing = [m for m in mentions if m.lower() not in text.lower()]
         if missing:
             _fail(
-                f"{label} raised {type(exc).__name__} as it should, but its message "
+                f"{label} raised {_type_name(exc)} as it should, but its message "
                 f"{text!r} does not mention {missing}."
             )
         return exc
     except Exception as exc:
-        _fail(f"{label} raised {type(exc).__name__}: {exc}; expected {_names(exception)}.")
+        _fail(f"{label} raised {_type_name(exc)}: {exc}; expected {_names(exception)}.")
     _fail(f"{label} returned without raising; expected {_names(exception)} for this input.")
 
 
