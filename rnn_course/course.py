@@ -270,7 +270,7 @@ def publish_release(course: Course, chapter: str, repo: Path | None = None) -> P
 
 
 def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, allow_errors: bool = False,
-                     cpu: list | None = None):
+                     cpu: list | None = None, split: bool = False):
     """Execute a notebook headless in a fresh kernel, as nbconvert/nbclient would.
 
     Args:
@@ -281,6 +281,10 @@ def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, a
             nbclient's CellExecutionError stops the run.
         cpu: if a list, the CPU seconds the kernel process (and its children) spent on each code
             cell are appended to it.
+        split: run each test cell in a namespace of its own that holds only the chapter's
+            trusted preamble (imports, ``test-helpers`` cells), as ``rnn-course grade``'s
+            trusted process does: a test that reaches a student's name other than through
+            ``student`` fails here with a NameError.
 
     Returns:
         (notebook, seconds): the executed notebook node and the wall time of each code cell,
@@ -296,6 +300,8 @@ def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, a
     if fast is not None:
         env["RNN_COURSE_FAST"] = "1" if fast else "0"
     env.pop("NBGRADER_EXECUTION", None)
+    if split:
+        notebook = _split_tests(notebook)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(path.parent)}})
     seconds = []
@@ -311,6 +317,29 @@ def execute_notebook(path: Path, timeout: int = 120, fast: bool | None = None, a
             if kernel:
                 cpu.append(kernel() - used)
     return notebook, seconds
+
+
+def _split_tests(notebook):
+    """A copy whose test cells run in a separate trusted namespace (see execute_notebook's split)."""
+    import copy
+
+    from rnn_course.grading.merge import trusted_preamble
+    from rnn_course.samples import nbgrader_meta
+
+    notebook = copy.deepcopy(notebook)
+    preamble = trusted_preamble(notebook)
+    first = True
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        setup = ""
+        if first:
+            setup = (f"__rnn_course_tests__ = {{'__name__': '__rnn_course_tests__'}}\n"
+                     f"exec(compile({preamble!r}, '<trusted preamble>', 'exec'), __rnn_course_tests__)\n")
+            first = False
+        cell.source = setup + f"exec(compile({cell.source!r}, '<test cell>', 'exec'), __rnn_course_tests__)"
+    return notebook
 
 
 def _cpu_meter(client):

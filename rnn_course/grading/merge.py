@@ -45,7 +45,7 @@ class Template:
     tests: dict     # grade_id -> cell (autograded test cells)
     points: dict    # grade_id -> max points of every graded cell (tests and written answers)
     digest: str
-    imports: str    # the import statements of the instructor's cells, re-run before each test
+    imports: str    # the trusted side's preamble: trusted_preamble(notebook)
 
     @classmethod
     def from_source(cls, chapter: str, source_path: Path) -> "Template":
@@ -69,7 +69,7 @@ class Template:
                 if cell.cell_type == "code" and not meta.get("solution"):
                     tests[grade_id] = cell
         digest = hashlib.sha256(nbformat.writes(notebook).encode()).hexdigest()
-        return cls(chapter, notebook, answers, tests, points, digest, _imports(notebook))
+        return cls(chapter, notebook, answers, tests, points, digest, trusted_preamble(notebook))
 
 
 @dataclasses.dataclass
@@ -200,6 +200,22 @@ def _merge(template: Template, data: bytes, others: dict, digest: str) -> Merged
     if foreign and not any(f.kind == "wrong-chapter" for f in findings):
         findings.append(Finding("metadata", "unknown grade_ids ignored: " + _names(foreign)))
     return Merged(notebook, findings, answered, digest)
+
+TEST_HELPERS_TAG = "test-helpers"
+
+
+def trusted_preamble(notebook) -> str:
+    """What the trusted process runs before a chapter's test cells: the instructor's imports,
+    then the cells tagged ``test-helpers`` (functions the tests share; they must be locked and
+    must not call the student's code when they run).
+
+    Both come from the template, never from a submission.
+    """
+    helpers = [cell.source for cell in notebook.cells
+               if cell.cell_type == "code" and TEST_HELPERS_TAG in cell.get("metadata", {}).get("tags", [])
+               and not nbgrader_meta(cell).get("solution")]
+    return "\n\n".join([_imports(notebook), *helpers]).strip() + "\n"
+
 
 def _imports(notebook) -> str:
     """Top-level import statements of the cells no student writes (answers and tests excluded)."""

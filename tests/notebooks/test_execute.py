@@ -42,7 +42,7 @@ def test_solution_executes(repo, chapter):
     import keras
 
     path = repo / "solutions" / chapter / f"{chapter}.ipynb"
-    notebook, seconds = execute_notebook(path, timeout=NBGRADER_CELL_TIMEOUT, fast=fast_mode())
+    notebook, seconds = execute_notebook(path, timeout=NBGRADER_CELL_TIMEOUT, fast=fast_mode(), split=True)
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     for index, cell in enumerate(code_cells):
         for output in cell.outputs:
