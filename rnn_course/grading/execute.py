@@ -1,10 +1,11 @@
-"""Execute one merged notebook in a sandboxed kernel and decide each test cell's verdict.
+"""Execute one merged notebook: the student's side in a sandboxed kernel, the tests beside it.
 
-A test cell passes when the kernel's ``execute_reply`` says ``ok``, no ``error`` output came back
-and the guard reported no tampering while it ran. Anything it writes to stderr (Python warnings,
-TensorFlow's C++ log on file descriptor 2) does not matter. Verdicts come from the Jupyter
-protocol messages this process receives and from the guard's pipe — plain JSON and text, never
-a pickle from the kernel.
+Answer cells and the chapter's ordinary cells run in the kernel. Test cells never do: each runs
+in a trusted process (:mod:`rnn_course.grading.verdict`) that holds the inputs, the oracles, the
+expected values and the comparisons, and reaches the student's code through requests this module
+forwards to the kernel (``rnn_course.student_side.serve``); what comes back is a reply's bytes,
+which only the trusted process reads, as data. A test cell passes when it ran to its end there.
+Nothing the kernel sends — replies, outputs, the guard's lines — is a verdict.
 
 The kernel runs in the operating-system sandbox of :mod:`rnn_course.grading.isolation` when it
 works here (else with the in-kernel guard alone, and the result says so). Limits per notebook: a
@@ -399,8 +400,13 @@ class Sandbox:
         return [line.decode(errors="replace") for line in lines if line]
 
     # execution --------------------------------------------------------------------------
-    def run(self, code: str, timeout: float, silent: bool = False, budget: dict | None = None):
-        """Execute ``code``: (reply status or a limit's name, outputs)."""
+    def run(self, code: str, timeout: float, silent: bool = False, budget: dict | None = None,
+            keep_mime: str | None = None):
+        """Execute ``code``: (reply status or a limit's name, outputs).
+
+        ``keep_mime``: display data of this type (a reply to the trusted process) is kept whole,
+        outside the caps on printed output (the channel caps its size).
+        """
         msg_id = self.kc.execute(code, silent=silent, store_history=not silent,
                                  allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
@@ -435,6 +441,8 @@ class Sandbox:
                 idle = True
             elif kind == "clear_output":
                 outputs.clear()
+            elif kind == "display_data" and keep_mime and keep_mime in content.get("data", {}):
+                outputs.append(nbformat.v4.output_from_msg(msg))
             elif kind in ("stream", "display_data", "execute_result", "error"):
                 output = nbformat.v4.output_from_msg(msg)
                 size = _output_size(output)
@@ -503,15 +511,25 @@ class Sandbox:
 
 def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: list,
             limits: Limits, submission_bytes: bytes | None = None, imports: str = "") -> Execution:
-    """Execute a merged notebook (nbformat v4 dict) in a fresh sandbox and grade its test cells."""
+    """Execute a merged notebook (nbformat v4 dict): its answer and ordinary cells in a fresh
+    sandbox, its test cells in a trusted process (:mod:`rnn_course.grading.verdict`).
+
+    Args:
+        imports: the chapter's trusted preamble (``Template.imports``: its imports and
+            ``test-helpers`` cells), run by the trusted process before the first test cell.
+    """
+    from rnn_course.grading.verdict import TrustedProcess
+
     started = time.monotonic()
     nb = nbformat.from_dict(notebook)
     events: list[str] = []
     verdicts: dict = {}
     status = "ok"
     sandbox = Sandbox(workdir, deny_roots, allow_roots, limits, notebook_bytes=submission_bytes)
-    info: dict = {"isolation": sandbox.settings["isolation"]}
+    trusted = TrustedProcess(imports or "")
+    info: dict = {"isolation": sandbox.settings["isolation"], "verdicts": "trusted process"}
     try:
+        trusted.start()  # imports the framework while the kernel starts
         try:
             sandbox.start()
         except Exception as exc:
@@ -521,7 +539,6 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
         notebook_deadline = started + limits.notebook_timeout
         budget: dict = {}
         stopped = status != "ok"
-        channel_ok = True
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -541,35 +558,18 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                 if is_test:
                     verdicts[grade_id] = {"passed": False, "why": "not run (notebook time limit)"}
                 continue
-            tamper_before = []
+            timeout = min(limits.cell_timeout, remaining)
             if is_test:
-                ok, lines = _barrier(sandbox, min(30.0, remaining), imports)
-                tamper_before = lines
-                if not ok:
-                    channel_ok = False
-            reply, outputs = sandbox.run(cell.source, min(limits.cell_timeout, remaining), budget=budget)
+                reply, outputs, why = _run_test(sandbox, trusted, cell.source, grade_id, timeout, budget, events)
+                verdicts[grade_id] = {"passed": why == "passed", "why": why[:300]}
+            else:
+                reply, outputs = sandbox.run(cell.source, timeout, budget=budget)
             cell.outputs = outputs
             cell.execution_count = None
             during = sandbox.drain()
-            if is_test and reply in ("ok", "error"):
-                ok, after = _barrier(sandbox, 30.0)
-                during += after
-                if not ok:
-                    channel_ok = False
-            _absorb(tamper_before + during, grade_id, events, info)
-            if any(l.startswith("LIMIT output-flood") for l in tamper_before + during) and status in ("ok", "guarded"):
+            _absorb(during, grade_id, events, info)
+            if any(l.startswith("LIMIT output-flood") for l in during) and status in ("ok", "guarded"):
                 status = "output-flood"
-            if is_test:
-                tampered = [l for l in during if l.startswith("RESTORED ")]
-                error_output = any(o.get("output_type") == "error" for o in outputs)
-                passed = reply == "ok" and not error_output and not tampered and channel_ok
-                why = "passed" if passed else (
-                    "the guard's channel was cut or the barrier was not executed" if not channel_ok else
-                    "protected functions were replaced while the test ran: " + tampered[0][9:] if tampered else
-                    "an error" if reply in ("ok", "error") else reply)
-                verdicts[grade_id] = {"passed": passed, "why": why[:300]}
-                if not channel_ok and status == "ok":
-                    status = "tampering"
             if reply not in ("ok", "error"):
                 label, stops = LIMIT_REPLIES.get(reply, (reply, False))
                 events.append(f"{grade_id or 'cell'}: {label}")
@@ -580,13 +580,79 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                     sandbox.kill()
         _absorb([line for line in sandbox.drain() if line.startswith("STATUS ")], None, events, info)
     finally:
+        trusted.stop()
         sandbox.stop()
         if sandbox.capture is not None:  # the kernel's raw fds 1 and 2: kept here, never printed
             info["raw_output_bytes"] = sandbox.capture.total
             info["raw_output"] = sandbox.capture.text()[:2000]
+        if trusted.capture is not None:
+            info["tests_output"] = trusted.capture.text()[:2000]
     if status == "ok" and any(" RESTORED " in e or " DENIED " in e for e in events):
         status = "guarded"
     return Execution(nbformat.from_dict(nb), verdicts, status, events, time.monotonic() - started, info)
+
+
+SERVE = "__import__('rnn_course.student_side', fromlist=['serve']).serve({payload!r})"
+MAX_REQUEST_B64 = 96 * 2**20
+
+
+def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, budget: dict,
+              events: list) -> tuple:
+    """One test cell: it runs in the trusted process; each of its calls to the student's code is
+    executed in the sandbox, and only the reply's bytes go back.
+
+    Returns:
+        (the sandbox's status: ``ok`` or a limit's name, the cell's outputs, why it passed or failed)
+    """
+    from rnn_course.student_side import REPLY_MIME
+
+    deadline = time.monotonic() + timeout
+    problem = trusted.wait_ready(max(60.0, timeout))
+    if problem:
+        trusted.stop()
+        events.append(f"{grade_id}: {problem}"[:400])
+        return "ok", [nbformat.v4.new_output("stream", name="stdout", text=problem + "\n")], "the test could not run"
+    if not trusted.send({"op": "cell", "name": grade_id, "source": source}):
+        trusted.stop()
+        return "ok", [], "the test process ended"
+    reply = "ok"
+    while True:
+        message = trusted.receive(deadline - time.monotonic())
+        if message is None:
+            trusted.stop()  # a fresh one (with the preamble) serves the next test cell
+            late = time.monotonic() >= deadline
+            return ("timeout" if late and reply == "ok" else reply), [], "timeout" if late else "the test process ended"
+        if message.get("op") == "done":
+            outputs = [nbformat.from_dict(o) for o in message.get("outputs", []) if isinstance(o, dict)]
+            why = "passed" if message.get("status") == "ok" else str(message.get("why", "failed"))
+            if message.get("status") == "stopped":
+                why = LIMIT_REPLIES.get(reply, (reply, False))[0] if reply != "ok" else why
+            return reply, outputs, why
+        if message.get("op") != "call" or not isinstance(message.get("payload"), str) \
+                or len(message["payload"]) > MAX_REQUEST_B64:
+            trusted.stop()
+            return reply, [], "the test process sent a malformed request"
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or reply != "ok":
+            trusted.send({"op": "reply", "status": reply if reply != "ok" else "timeout"})
+            reply = reply if reply != "ok" else "timeout"
+            continue
+        status, outputs = sandbox.run(SERVE.format(payload=message["payload"]), remaining, silent=True,
+                                      budget=budget, keep_mime=REPLY_MIME)
+        answer = None
+        printed = []
+        for output in outputs:
+            data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
+            if isinstance(data.get(REPLY_MIME), str):
+                answer = data[REPLY_MIME]
+            elif output.get("output_type") == "stream" and output.get("name") == "stdout":
+                printed.append(output.get("text", ""))
+        if status in ("ok", "error"):
+            trusted.send({"op": "reply", "status": "ok" if answer is not None else "no-answer",
+                          "payload": answer, "stdout": "".join(printed)[-65536:]})
+        else:
+            reply = status
+            trusted.send({"op": "reply", "status": status, "stdout": "".join(printed)[-65536:]})
 
 
 def _absorb(lines: list, grade_id, events: list, info: dict) -> None:
@@ -603,17 +669,3 @@ def _absorb(lines: list, grade_id, events: list, info: dict) -> None:
                     info["kernel"] = {}
         elif not line.startswith(("ACK ", "READY ")):
             events.append(f"{grade_id or 'cell'}: {line}"[:400])
-
-
-def _barrier(sandbox: Sandbox, timeout: float, imports: str = "") -> tuple[bool, list]:
-    """Run a one-time statement the guard must acknowledge: (acknowledged, other guard lines).
-
-    ``imports`` (the instructor's import statements) run with it, so names such as ``np`` or
-    ``checks`` point at the real modules again whatever a student cell rebound them to.
-    """
-    nonce = secrets.token_hex(8)
-    code = repr(BARRIER_PREFIX + nonce) + ("\n" + imports if imports else "")
-    reply, _ = sandbox.run(code, timeout, silent=True)
-    lines = sandbox.drain()
-    acked = f"ACK {nonce}" in lines
-    return acked and reply == "ok", [l for l in lines if not l.startswith("ACK ")]
