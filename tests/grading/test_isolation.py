@@ -126,15 +126,25 @@ def _environment_tops() -> list[str]:
     return sorted(tops)
 
 
+PREAMBLE = "from rnn_course.student_side import student\n"
+
+
 def _probe_notebook(course: str, secret: str, scratch: int) -> dict:
     nb = nbformat.v4.new_notebook()
     setup = nbformat.v4.new_code_cell(f"COURSE = {course!r}\nREPO = {str(REPO)!r}\nSECRET = {secret!r}\n"
                                       f"SCRATCH = {scratch}\nENVIRONMENT_TOPS = {_environment_tops()!r}\n")
     nb.cells.append(setup)
     for name, source in PROBES.items():
-        cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": name, "points": 1, "solution": False, "locked": True}
-        nb.cells.append(cell)
+        # The probe runs in the sandbox (an ordinary cell, where student code runs); its test
+        # cell runs in the trusted process and reads the probe's outcome through the channel.
+        wrapped = "try:\n" + "".join(f"    {line}\n" for line in source.strip().splitlines()) + (
+            f"    PROBE_{name} = 'ok'\n"
+            f"except BaseException as exc:\n"
+            f"    PROBE_{name} = f'{{type(exc).__name__}}: {{exc}}'\n")
+        nb.cells.append(nbformat.v4.new_code_cell(wrapped))
+        test = nbformat.v4.new_code_cell(f"outcome = student.PROBE_{name}\nassert outcome == 'ok', outcome\n")
+        test.metadata["nbgrader"] = {"grade": True, "grade_id": name, "points": 1, "solution": False, "locked": True}
+        nb.cells.append(test)
     return dict(nb)
 
 
@@ -163,7 +173,7 @@ def test_the_boundary_seen_from_inside(tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     result = execute(_probe_notebook(str(course), secret, limits.scratch_bytes), workdir=work, deny_roots=[],
-                     allow_roots=[], limits=limits, submission_bytes=b"{}")
+                     allow_roots=[], limits=limits, submission_bytes=b"{}", imports=PREAMBLE)
     failed = {k: v for k, v in result.verdicts.items() if not v["passed"]}
     errors = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): o.get("evalue")
               for c in result.notebook["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"}
@@ -191,11 +201,13 @@ def test_fallback_without_isolation_still_grades(tmp_path):
         "import nbformat\n"
         "from rnn_course.grading.execute import Limits, execute\n"
         "nb = nbformat.v4.new_notebook()\n"
-        "cell = nbformat.v4.new_code_cell('assert 1 + 1 == 2')\n"
+        "cell = nbformat.v4.new_code_cell('assert student.x + 1 == 3')\n"
         "cell.metadata['nbgrader'] = {'grade': True, 'grade_id': 't', 'points': 1, 'solution': False}\n"
         "nb.cells.append(cell)\n"
+        "nb.cells.insert(0, nbformat.v4.new_code_cell('x = 2'))\n"
         "r = execute(dict(nb), workdir=Path(sys.argv[1]), deny_roots=[], allow_roots=[],\n"
-        "            limits=Limits(cell_timeout=60, notebook_timeout=120))\n"
+        "            limits=Limits(cell_timeout=60, notebook_timeout=120),\n"
+        "            imports='from rnn_course.student_side import student')\n"
         "print(json.dumps({'verdicts': r.verdicts, 'isolation': r.sandbox['isolation']}))\n"
     )
     env = {**os.environ, "RNN_COURSE_ISOLATION": "none"}
