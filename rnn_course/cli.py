@@ -45,6 +45,7 @@ def cmd_grade(args) -> int:
     from rnn_course.grading.grade import grade_class
 
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    cell_wall=args.cell_wall, notebook_wall=args.notebook_wall,
                     memory_bytes=int(args.memory_gb * 2**30) if args.memory_gb else None,
                     output_bytes=args.output_kb * 1024)
     report = grade_class(
@@ -101,8 +102,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local threads driving kernel processes (default), or Dask distributed")
     g.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
-    g.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
-    g.add_argument("--notebook-timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
+    g.add_argument("--cell-timeout", type=float, default=120.0,
+                   help="CPU seconds per cell, summed over the kernel's processes (default 120)")
+    g.add_argument("--notebook-timeout", type=float, default=600.0,
+                   help="CPU seconds per notebook (default 600)")
+    g.add_argument("--cell-wall", type=float, default=None,
+                   help="wall-clock ceiling per cell, for code that sleeps (default 3 x cell-timeout + 30)")
+    g.add_argument("--notebook-wall", type=float, default=None,
+                   help="wall-clock ceiling per notebook (default 3 x notebook-timeout)")
     g.add_argument("--memory-gb", type=float, default=8.0, help="memory per kernel in GiB (0: no limit)")
     g.add_argument("--output-kb", type=int, default=2048, help="output kept per notebook in KiB")
     g.add_argument("--force", action="store_true", help="execute again even unchanged submissions")

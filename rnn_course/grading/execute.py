@@ -49,8 +49,10 @@ LIMIT_REPLIES = {
 class Limits:
     """Per-notebook limits (seconds and bytes)."""
 
-    cell_timeout: float = 120.0
-    notebook_timeout: float = 600.0
+    cell_timeout: float = 120.0          # CPU seconds of the sandbox's processes, per cell
+    notebook_timeout: float = 600.0      # CPU seconds, for the whole notebook
+    cell_wall: float | None = None       # wall-clock ceiling per cell (None: 3 x cell_timeout + 30)
+    notebook_wall: float | None = None   # wall-clock ceiling per notebook (None: 3 x notebook_timeout)
     memory_bytes: int | None = 8 * 2**30
     output_bytes: int = 2 * 2**20        # kept in the graded notebook
     flood_bytes: int = 16 * 2**20        # printed by one cell before its prints fail
@@ -59,6 +61,12 @@ class Limits:
     processes: int = 1024                # processes and threads of the submission (RLIMIT_NPROC)
     files: int = 20_000                  # files and folders in the sandbox's tmpfs folders
     scratch_bytes: int = 512 * 2**20     # size of the scratch folder (a tmpfs; /tmp: half)
+
+    def walls(self) -> tuple:
+        """(cell, notebook) wall-clock ceilings: generous, for code that sleeps or blocks."""
+        cell = self.cell_wall if self.cell_wall is not None else 3 * self.cell_timeout + 30
+        notebook = self.notebook_wall if self.notebook_wall is not None else 3 * self.notebook_timeout
+        return cell, notebook
 
     def sizes(self):
         from rnn_course.grading.isolation import Sizes
@@ -112,6 +120,19 @@ def _rss_bytes(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and of its children it has waited for (user + system)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -364,6 +385,10 @@ class Sandbox:
         children = _children(self.init_pid)
         return children[0] if children else None
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by every process of this submission (from /proc)."""
+        return sum(_cpu_seconds(pid) for pid in self.processes())
+
     def resident_bytes(self) -> int:
         return sum(_rss_bytes(pid) for pid in self.processes())
 
@@ -401,15 +426,29 @@ class Sandbox:
 
     # execution --------------------------------------------------------------------------
     def run(self, code: str, timeout: float, silent: bool = False, budget: dict | None = None,
-            keep_mime: str | None = None):
+            keep_mime: str | None = None, wall: float | None = None):
         """Execute ``code``: (reply status or a limit's name, outputs).
+
+        ``timeout`` counts the CPU seconds of the sandbox's processes, so a busy machine does not
+        stop an honest cell; ``wall`` (default: 3 x timeout + 30) stops code that sleeps or blocks.
+        The CPU and wall seconds the call took are added to ``budget["cpu"]``/``["wall"]``.
 
         ``keep_mime``: display data of this type (a reply to the trusted process) is kept whole,
         outside the caps on printed output (the channel caps its size).
         """
         msg_id = self.kc.execute(code, silent=silent, store_history=not silent,
                                  allow_stdin=False, stop_on_error=False)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + (wall if wall is not None else 3 * timeout + 30)
+        cpu_start = self.cpu_seconds()
+        try:
+            return self._run(msg_id, timeout, deadline, cpu_start, budget, keep_mime)
+        finally:
+            if budget is not None:
+                budget["cpu"] = budget.get("cpu", 0.0) + max(0.0, self.cpu_seconds() - cpu_start)
+                budget["wall"] = budget.get("wall", 0.0) + time.monotonic() - started
+
+    def _run(self, msg_id, timeout, deadline, cpu_start, budget, keep_mime):
         outputs, kept, truncated = [], 0, False
         idle = False
         limit_hit = None
@@ -422,6 +461,9 @@ class Sandbox:
             now = time.monotonic()
             if now - last_check > 0.05:
                 last_check = now
+                if self.cpu_seconds() - cpu_start > timeout:
+                    limit_hit = "timeout"
+                    break
                 if self.limits.memory_bytes and self.resident_bytes() > self.limits.memory_bytes:
                     self.kill()
                     return "memory", outputs
@@ -536,10 +578,11 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
             status = "kernel-died"
             events.append(f"kernel did not start: {exc.__class__.__name__}: {exc}"[:300])
             sandbox.kill()
-        notebook_deadline = started + limits.notebook_timeout
-        budget: dict = {}
+        cell_wall, notebook_wall = limits.walls()
+        budget: dict = {"cpu": 0.0, "wall": 0.0}
+        info["cells"] = []  # per code cell: CPU and wall seconds of the student's side
         stopped = status != "ok"
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             meta = nbgrader_meta(cell)
@@ -550,20 +593,27 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                 if is_test:
                     verdicts[grade_id] = {"passed": False, "why": f"not run ({status})"}
                 continue
-            remaining = notebook_deadline - time.monotonic()
-            if remaining <= 0:
+            cpu_left = limits.notebook_timeout - budget["cpu"]
+            wall_left = notebook_wall - (time.monotonic() - started)
+            if cpu_left <= 0 or wall_left <= 0:
                 status, stopped = "notebook-timeout", True
-                events.append(f"notebook time limit ({limits.notebook_timeout:g} s) reached before {grade_id or 'a cell'}")
+                what = (f"{limits.notebook_timeout:g} CPU seconds" if cpu_left <= 0
+                        else f"its wall-clock ceiling of {notebook_wall:g} s")
+                events.append(f"notebook time limit ({what}) reached before {grade_id or 'a cell'}")
                 sandbox.kill()
                 if is_test:
                     verdicts[grade_id] = {"passed": False, "why": "not run (notebook time limit)"}
                 continue
-            timeout = min(limits.cell_timeout, remaining)
+            timeout, wall = min(limits.cell_timeout, cpu_left), min(cell_wall, wall_left)
+            used = dict(budget)
             if is_test:
-                reply, outputs, why = _run_test(sandbox, trusted, cell.source, grade_id, timeout, budget, events)
+                reply, outputs, why = _run_test(sandbox, trusted, cell.source, grade_id, timeout, wall, budget,
+                                                events)
                 verdicts[grade_id] = {"passed": why == "passed", "why": why[:300]}
             else:
-                reply, outputs = sandbox.run(cell.source, timeout, budget=budget)
+                reply, outputs = sandbox.run(cell.source, timeout, budget=budget, wall=wall)
+            info["cells"].append({"cell": grade_id or index, "cpu_s": round(budget["cpu"] - used["cpu"], 3),
+                                  "wall_s": round(budget["wall"] - used["wall"], 3)})
             cell.outputs = outputs
             cell.execution_count = None
             during = sandbox.drain()
@@ -587,6 +637,8 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
             info["raw_output"] = sandbox.capture.text()[:2000]
         if trusted.capture is not None:
             info["tests_output"] = trusted.capture.text()[:2000]
+    if status == "ok" and any(" TAMPERING " in e for e in events):
+        status = "tampering"
     if status == "ok" and any(" RESTORED " in e or " DENIED " in e for e in events):
         status = "guarded"
     return Execution(nbformat.from_dict(nb), verdicts, status, events, time.monotonic() - started, info)
@@ -596,18 +648,22 @@ SERVE = "__import__('rnn_course.student_side', fromlist=['serve']).serve({payloa
 MAX_REQUEST_B64 = 96 * 2**20
 
 
-def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, budget: dict,
+def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, wall: float, budget: dict,
               events: list) -> tuple:
     """One test cell: it runs in the trusted process; each of its calls to the student's code is
     executed in the sandbox, and only the reply's bytes go back.
+
+    ``timeout`` is the CPU seconds the student's calls may use in all; ``wall`` bounds the whole
+    cell, the trusted side's work included.
 
     Returns:
         (the sandbox's status: ``ok`` or a limit's name, the cell's outputs, why it passed or failed)
     """
     from rnn_course.student_side import REPLY_MIME
 
-    deadline = time.monotonic() + timeout
-    problem = trusted.wait_ready(max(60.0, timeout))
+    deadline = time.monotonic() + wall
+    cpu_at_start = budget["cpu"]
+    problem = trusted.wait_ready(max(60.0, wall))
     if problem:
         trusted.stop()
         events.append(f"{grade_id}: {problem}"[:400])
@@ -633,12 +689,13 @@ def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, 
             trusted.stop()
             return reply, [], "the test process sent a malformed request"
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or reply != "ok":
+        cpu_left = timeout - (budget["cpu"] - cpu_at_start)
+        if remaining <= 0 or cpu_left <= 0 or reply != "ok":
             trusted.send({"op": "reply", "status": reply if reply != "ok" else "timeout"})
             reply = reply if reply != "ok" else "timeout"
             continue
-        status, outputs = sandbox.run(SERVE.format(payload=message["payload"]), remaining, silent=True,
-                                      budget=budget, keep_mime=REPLY_MIME)
+        status, outputs = sandbox.run(SERVE.format(payload=message["payload"]), cpu_left, silent=True,
+                                      budget=budget, keep_mime=REPLY_MIME, wall=remaining)
         answer = None
         printed = []
         for output in outputs:
@@ -648,6 +705,10 @@ def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, 
             elif output.get("output_type") == "stream" and output.get("name") == "stdout":
                 printed.append(output.get("text", ""))
         if status in ("ok", "error"):
+            if answer is None:
+                # The kernel ran the request and published no reply: the student's code replaced
+                # or broke the server (their answer is missing; the instructor is told).
+                events.append(f"{grade_id}: TAMPERING no answer to the test's call ({status})")
             trusted.send({"op": "reply", "status": "ok" if answer is not None else "no-answer",
                           "payload": answer, "stdout": "".join(printed)[-65536:]})
         else:

@@ -156,7 +156,32 @@ def run_cell(source: str, name: str, namespace: dict, stdout) -> dict:
     return {"op": "done", "status": status, "why": why, "outputs": outputs}
 
 
+def _audit(setting: str) -> None:
+    """RNN_COURSE_VERDICT_AUDIT="MARK:PATH" (tests): log to PATH every compile or exec here of
+    source holding MARK, and every import of a module of that name: what would show the student's
+    code running in this process (their cells and replies carry the mark)."""
+    mark, _, path = setting.partition(":")
+
+    def hook(event, args):
+        if event == "compile" and args and isinstance(args[0], (str, bytes)):
+            text = args[0] if isinstance(args[0], str) else args[0].decode(errors="replace")
+            if mark in text:
+                with open(path, "a") as log:
+                    log.write(f"compile {args[1]!r}: {text[:200]!r}\n")
+        elif event == "exec" and args and mark in getattr(args[0], "co_filename", ""):
+            with open(path, "a") as log:
+                log.write(f"exec {args[0].co_filename!r}\n")
+        elif event == "import" and args and mark.replace("-", "_") in str(args[0]):
+            with open(path, "a") as log:
+                log.write(f"import {args[0]!r}\n")
+
+    if mark and path:
+        sys.addaudithook(hook)
+
+
 def main(argv: list) -> int:
+    if os.environ.get("RNN_COURSE_VERDICT_AUDIT"):
+        _audit(os.environ["RNN_COURSE_VERDICT_AUDIT"])
     inbox = sys.stdin.buffer
     outbox = os.fdopen(int(argv[0]) if argv else 3, "wb", buffering=0)
     sys.stdin = io.StringIO()

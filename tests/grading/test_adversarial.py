@@ -28,16 +28,19 @@ from rnn_course import samples
 from rnn_course.course import Course, kernel_env
 from tests.grading import attacks as A
 from tests.grading import attacks_os as O
+from tests.grading import attacks_verdict as V
 from tests.grading.test_isolation import bwrap_skip_reason, live_processes
 
 pytestmark = pytest.mark.grading
 PWNED = Path("/tmp/pwned")
+AUDIT_LOG = Path(f"/tmp/{V.MARK}-audit.log")   # what the trusted processes compiled of the attacks' code
 SECRET = "grader-secret-" + secrets.token_hex(8)   # planted in the grader's environment
 
 
 def all_attacks(course_root: str) -> list:
     sandboxed = bwrap_skip_reason() is None
-    return A.attacks(course_root) + [a for a in O.attacks(course_root) if sandboxed or a.student not in O.NEEDS_SANDBOX]
+    return (A.attacks(course_root) + [a for a in O.attacks(course_root) if sandboxed or a.student not in O.NEEDS_SANDBOX]
+            + V.attacks())
 
 
 ATTACKS = all_attacks("COURSE")  # names and expectations only; built with the real path below
@@ -47,7 +50,7 @@ def run_grade(course: Course, submissions: Path, *extra: str) -> subprocess.Comp
     cmd = [sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade", str(submissions),
            "--workers", "2", "--cell-timeout", str(A.CELL_TIMEOUT), "--notebook-timeout",
            str(A.NOTEBOOK_TIMEOUT), "--memory-gb", str(A.MEMORY_GB), "--quiet", *extra]
-    env = {**kernel_env(), O.SECRET_ENV: SECRET}
+    env = {**kernel_env(), O.SECRET_ENV: SECRET, "RNN_COURSE_VERDICT_AUDIT": f"{V.MARK}:{AUDIT_LOG}"}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -98,6 +101,8 @@ def graded(tmp_path_factory, repo):
         z.writestr(f"{A.CHAPTER}/{A.CHAPTER}.ipynb", A._bytes(honest["complete"]))
 
     PWNED.unlink(missing_ok=True)
+    AUDIT_LOG.unlink(missing_ok=True)
+    Path(V.PICKLE_TARGET).unlink(missing_ok=True)
     protected = {p: _digest(p) for p in (course.source(A.CHAPTER), course.release(A.CHAPTER),
                                          course.root / "nbgrader_config.py")}
     host_before = _host_entries()
@@ -110,6 +115,7 @@ def graded(tmp_path_factory, repo):
     scores = {s: v.auto for s, v in course.scores(A.CHAPTER).items()}
     cells = course.scores(A.CHAPTER)["complete"].cells
     scores["__before_softmax__"] = sum(cells[g] for g in ("test_rnn_cell_forward", "test_rnn_cell_cache", "test_rnn_forward"))
+    scores["cache_only"] = cells["test_rnn_cell_cache"]
     return {"course": course, "submissions": submissions, "scores": scores, "results": results,
             "report": proc.stdout, "stderr": proc.stderr, "protected": protected,
             "host_before": host_before, "host_after": _host_entries(), "course_before": course_before,
@@ -168,6 +174,16 @@ def test_attack_scores_like_honest_code(graded, attack):
     kinds = {f.split(":")[0] for f in result["findings"]}
     assert set(attack.findings) <= kinds, f"{attack.what}: findings {result['findings']}"
     assert attack.student in graded["report"], "every student appears in the report"
+
+
+def test_no_student_code_ran_where_the_verdict_is_made(graded):
+    """The trusted processes compiled, executed and imported nothing of the attacks (their code and
+    the strings they send back carry V.MARK), and no pickle in a forged reply was unpickled."""
+    assert not Path(V.PICKLE_TARGET).exists(), "a pickle from the sandbox was loaded by the trusted process"
+    logged = AUDIT_LOG.read_text() if AUDIT_LOG.exists() else ""
+    assert not logged, f"the trusted process ran the student's code:\n{logged[:2000]}"
+    forged = graded["results"]["v-forged-replies"]
+    assert forged["status"] in ("ok", "tampering") and not any(v["passed"] for v in forged["verdicts"].values())
 
 
 def test_nothing_escaped_the_sandbox(graded):
@@ -242,6 +258,7 @@ def test_regrading_is_idempotent(graded):
     assert ", 0 executed," in proc.stdout, proc.stdout[-500:]
     after = {s: v.auto for s, v in graded["course"].scores(A.CHAPTER).items()}
     before.pop("__before_softmax__")
+    before.pop("cache_only")
     assert after == before
 
 
