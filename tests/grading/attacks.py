@@ -229,7 +229,7 @@ def attacks(course_root: str) -> list[Attack]:
                                            + "\n".join("    " + l for l in NOOP_CHECKS.splitlines()) + "\n")), "wrong"),
         Attack("input-transformer", "every later cell rewritten to `pass` before it runs",
                lambda h: _bytes(_with_cell(h["wrong"], "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")),
-               "wrong", status=("tampering",), at_most=True),
+               "wrong", status=("tampering", "guarded"), at_most=True),
         Attack("fake-do-execute", "the kernel's do_execute replaced: every cell reports ok",
                lambda h: _bytes(_with_cell(h["wrong"], "async def _fake(*a, **k):\n"
                                            "    return {'status': 'ok', 'execution_count': 1, 'user_expressions': {}, 'payload': []}\n"
@@ -249,7 +249,7 @@ def attacks(course_root: str) -> list[Attack]:
         Attack("infinite-loop", "`while True: pass` in the softmax cell",
                lambda h: _bytes(_prepend_to(h["no_softmax"], "softmax", "while True:\n    pass")), "no_softmax",
                status=("timeout",)),
-        Attack("sleep-loop", "cells that each sleep just under the cell limit",
+        Attack("sleep-loop", "cells that each sleep just under the cell limit (no CPU: the notebook's wall ceiling stops them)",
                lambda h: _bytes(_sleepy(h["complete"])), "blank", status=("notebook-timeout",)),
         Attack("output-flood", "prints without end", lambda h: _bytes(_with_cell(h["complete"], "while True:\n    print('x' * 100000)\n")),
                "complete", status=("output-flood",)),
@@ -281,14 +281,16 @@ def _drop(nb, kind):
 def _sleepy(nb):
     nb = copy.deepcopy(nb)
     index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code") + 1
-    for k in range(12):
+    for k in range(SLEEPY_CELLS):
         nb.cells.insert(index, nbformat.v4.new_code_cell(f"import time\ntime.sleep({SLEEP_SECONDS})  # {k}"))
     return nb
 
 
-CELL_TIMEOUT = 12          # seconds, the limits the adversarial class is graded with
+CELL_TIMEOUT = 12          # CPU seconds, the limits the adversarial class is graded with
 NOTEBOOK_TIMEOUT = 45
+NOTEBOOK_WALL = 120        # wall-clock seconds: the ceiling for sleepers (honest notebooks take ~20 s idle)
 SLEEP_SECONDS = CELL_TIMEOUT - 4
+SLEEPY_CELLS = NOTEBOOK_WALL // SLEEP_SECONDS + 2
 MEMORY_GB = 3
 
 

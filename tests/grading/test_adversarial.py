@@ -49,7 +49,7 @@ ATTACKS = all_attacks("COURSE")  # names and expectations only; built with the r
 def run_grade(course: Course, submissions: Path, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade", str(submissions),
            "--workers", "2", "--cell-timeout", str(A.CELL_TIMEOUT), "--notebook-timeout",
-           str(A.NOTEBOOK_TIMEOUT), "--memory-gb", str(A.MEMORY_GB), "--quiet", *extra]
+           str(A.NOTEBOOK_TIMEOUT), "--notebook-wall", str(A.NOTEBOOK_WALL), "--memory-gb", str(A.MEMORY_GB), "--quiet", *extra]
     env = {**kernel_env(), O.SECRET_ENV: SECRET, "RNN_COURSE_VERDICT_AUDIT": f"{V.MARK}:{AUDIT_LOG}"}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
 
