@@ -3,15 +3,24 @@
 Test cells now run in a trusted process; the sandbox only answers calls, with data. Each attack
 here tries what beat the grader when tests ran beside the student's code: read the expected
 values, patch what the checks use, forge the kernel's replies, or send the tests something that
-is not data. Each must score what its honest twin scores (``wrong``: every function with a
-typical mistake; ``blank``), and none may run code in the trusted process: every attack's
+is not data. Each must score what its honest twin scores (``blank``; ``partial``, some answers
+right, so that a patch gains no point and loses none; ``wrong``), and none may run code in the trusted process: every attack's
 source, and every string it sends back, carries :data:`MARK`, and the grading run logs any
 compile, exec or import of it there (``RNN_COURSE_VERDICT_AUDIT``).
 """
 
 from __future__ import annotations
 
-from tests.grading.attacks import Attack, _bytes, _with_cell
+from tests.grading.attacks import Attack, _append_to, _bytes, _with_cell
+
+ANSWERS = ("rnn_cell_forward", "rnn_forward", "softmax", "rnn_output")
+
+
+def _in_every_answer(nb, source: str):
+    """``source`` appended to each answer cell, so its functions stand from the first test on."""
+    for grade_id in ANSWERS:
+        nb = _append_to(nb, grade_id, source)
+    return nb
 
 MARK = "verdict-mark-5b1e"
 PICKLE_TARGET = f"/tmp/{MARK}-unpickled"   # a pickle in a reply would create it on the host
@@ -259,24 +268,23 @@ get_ipython().events.register("post_execute", _answer)   # runs after every requ
 
 def attacks() -> list[Attack]:
     """Each attack on the verdict, with the honest twin it must score like."""
-    after = "rnn_output"
     return [
         Attack("v-frame-expected", "answers walk the stack and namespaces for the test's `expected`",
-               lambda h: _bytes(_with_cell(h["blank"], FRAME_WALK, after=after)), "blank"),
+               lambda h: _bytes(_in_every_answer(h["blank"], FRAME_WALK)), "blank"),
         Attack("v-oracle-objects", "answers call the test's oracle layers or reuse its arrays, found with gc",
-               lambda h: _bytes(_with_cell(h["blank"], ORACLES, after=after)), "blank"),
+               lambda h: _bytes(_in_every_answer(h["blank"], ORACLES)), "blank"),
         Attack("v-array-spy", "answers are objects whose __array__ reads `expected` from the caller's frame",
-               lambda h: _bytes(_with_cell(h["blank"], ARRAY_SPY, after=after)), "blank"),
+               lambda h: _bytes(_in_every_answer(h["blank"], ARRAY_SPY)), "blank"),
         Attack("v-visible-only", "the visible tests' expected arrays hard-coded, zeros elsewhere",
-               lambda h: _bytes(_with_cell(h["blank"], VISIBLE_ONLY, after=after)), "cache_only"),
+               lambda h: _bytes(_in_every_answer(h["blank"], VISIBLE_ONLY)), "cache_only"),
         *[Attack(name, f"a patch in the sandbox: {name[2:]}",
-                 lambda h, source=source: _bytes(_with_cell(h["wrong"], source, after=after)), "wrong",
+                 lambda h, source=source: _bytes(_with_cell(h["partial"], source)), "partial",
                  at_most=name == "v-serve-replaced")
           for name, source in PATCHES.items()],
         Attack("v-forged-replies", "forged replies (pickles, garbage) and forged execute_replies from inside the calls",
-               lambda h: _bytes(_with_cell(h["blank"], FORGE_REPLIES, after=after)), "blank",
+               lambda h: _bytes(_in_every_answer(h["blank"], FORGE_REPLIES)), "blank",
                status=("ok", "guarded", "tampering")),
         Attack("v-fake-server", "every later cell answers the test's calls itself",
-               lambda h: _bytes(_with_cell(h["wrong"], FAKE_SERVER, after=after)), "wrong", at_most=True,
+               lambda h: _bytes(_with_cell(h["wrong"], FAKE_SERVER)), "wrong", at_most=True,
                status=("ok", "guarded", "tampering")),
     ]
