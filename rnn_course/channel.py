@@ -115,7 +115,7 @@ def encode(value, refer=None) -> bytes:
     blobs = []
     for array in arrays:
         buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        np.save(buffer, np.require(array, requirements="C"), allow_pickle=False)  # keeps 0-d as 0-d
         blobs.append(buffer.getvalue())
     header = json.dumps({"v": tree, "sizes": [len(b) for b in blobs]}, allow_nan=False).encode()
     message = struct.pack("<Q", len(header)) + header + b"".join(blobs)
@@ -147,7 +147,7 @@ def decode(message: bytes, resolve=None):
     try:
         header = json.loads(bytes(message[8:8 + length]))
         tree, sizes = header["v"], header["sizes"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ChannelError(f"a malformed header ({exc.__class__.__name__})") from None
     if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
         raise ChannelError("malformed array sizes")
@@ -155,10 +155,7 @@ def decode(message: bytes, resolve=None):
     for size in sizes:
         if offset + size > len(message):
             raise ChannelError("an array runs past the end of the message")
-        try:
-            array = np.load(io.BytesIO(bytes(message[offset:offset + size])), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise ChannelError(f"an unreadable array ({exc.__class__.__name__})") from None
+        array = _load_array(bytes(message[offset:offset + size]))
         if not isinstance(array, np.ndarray) or array.dtype.kind not in ARRAY_KINDS:
             raise ChannelError("an array that is not numbers")
         arrays.append(array)
@@ -200,3 +197,29 @@ def decode(message: bytes, resolve=None):
         raise ChannelError("a malformed value")
 
     return walk(tree, 0)
+
+
+def _load_array(blob: bytes) -> np.ndarray:
+    """One ``.npy`` blob, its header checked against its size before anything is allocated."""
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(blob)
+    try:
+        version = npy.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(stream)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = npy.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"npy version {version}")
+        if dtype.hasobject or dtype.kind not in ARRAY_KINDS:
+            raise ValueError(f"dtype {dtype}")
+        count = 1
+        for n in shape:
+            count *= int(n)
+        if count * dtype.itemsize != len(blob) - stream.tell():
+            raise ValueError("a shape that does not match the bytes")
+        stream.seek(0)
+        return np.load(stream, allow_pickle=False)
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError, MemoryError) as exc:
+        raise ChannelError(f"an unreadable array ({exc.__class__.__name__}: {str(exc)[:80]})") from None
