@@ -55,14 +55,17 @@ def _sandbox_check() -> tuple[str, bool, str]:
         "except Exception as e:\n    net = 'blocked'\n"
         "print(net)\n"
     )
-    cell = nbformat.v4.new_code_cell(probe)
+    notebook.cells.append(nbformat.v4.new_code_cell(probe))   # runs in the sandbox
+    # the test cell runs in the trusted process and reads the probe's outcome as data
+    cell = nbformat.v4.new_code_cell("assert student.net == 'blocked', student.net")
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "probe", "points": 1, "solution": False,
                                  "locked": True}
     notebook.cells.append(cell)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rcg-doctor-") as work:
         result = execute(dict(notebook), workdir=Path(work), deny_roots=[], allow_roots=[str(p) for p in allowed_roots()],
-                         limits=Limits(cell_timeout=60, notebook_timeout=120))
+                         limits=Limits(cell_timeout=60, notebook_timeout=120),
+                         imports="from rnn_course.student_side import student\n")
     printed = "".join(o.get("text", "") for o in result.notebook["cells"][0].get("outputs", []))
     ok = result.verdicts.get("probe", {}).get("passed", False) and "blocked" in printed
     kernel = result.sandbox.get("kernel", {})
