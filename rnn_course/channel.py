@@ -55,8 +55,10 @@ def encode(value, refer=None) -> bytes:
     Args:
         value: data as listed in the module's docstring.
         refer: called with any other object; returns a :class:`Reference` for it (the side that
-            owns the objects keeps them) or a numpy array that stands for it (a framework
-            tensor's values); without it such an object raises ChannelError.
+            owns the objects keeps them), or data that stands for it (a framework tensor's values
+            as a numpy array, a TensorShape as a tuple); without it such an object raises
+            ChannelError, and so do subclasses of list, tuple and dict (with it they cross as
+            plain ones).
 
     Returns:
         the message's bytes.
@@ -104,9 +106,17 @@ def encode(value, refer=None) -> bytes:
             return {"r": v.number, "type": v.type_name}
         if refer is None:
             raise ChannelError(f"a {kind.__name__} object is not data")
+        # The side that owns the object (the student's): subclasses of list, tuple and dict (a
+        # Keras TrackedList, a namedtuple) cross as plain ones; anything else as refer says.
+        if isinstance(v, list):
+            return [walk(x, depth + 1) for x in list(v)]
+        if isinstance(v, tuple):
+            return {"t": [walk(x, depth + 1) for x in tuple(v)]}
+        if isinstance(v, dict):
+            return walk(dict(v), depth + 1)
         ref = refer(v)
-        if type(ref) is np.ndarray:
-            return walk(ref, depth)
+        if type(ref) in (np.ndarray, tuple, list):
+            return walk(ref, depth + 1)
         if type(ref) is not Reference:
             raise ChannelError(f"a {kind.__name__} object is not data")
         return {"r": ref.number, "type": ref.type_name}

@@ -205,6 +205,11 @@ class _Server:
             import keras
 
             return np.asarray(keras.ops.convert_to_numpy(value))
+        if type(value).__name__ == "TensorShape" and hasattr(value, "as_list"):
+            try:  # a weight's .shape under TensorFlow: its dimensions, as a tuple
+                return tuple(value.as_list())
+            except ValueError:  # unknown rank
+                pass
         number = len(self.objects) + 1
         self.objects[number] = value
         return Reference(number, type(value).__name__[:100])
