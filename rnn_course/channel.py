@@ -223,7 +223,7 @@ def _load_array(blob: bytes) -> np.ndarray:
         else:
             raise ValueError(f"npy version {version}")
         if dtype.hasobject or dtype.kind not in ARRAY_KINDS:
-            raise ValueError(f"dtype {dtype}")
+            raise ValueError(f"an array of dtype {dtype}, not numbers")
         count = 1
         for n in shape:
             count *= int(n)
