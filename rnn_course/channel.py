@@ -231,5 +231,5 @@ def _load_array(blob: bytes) -> np.ndarray:
             raise ValueError("a shape that does not match the bytes")
         stream.seek(0)
         return np.load(stream, allow_pickle=False)
-    except (ValueError, OSError, EOFError, TypeError, SyntaxError, MemoryError) as exc:
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
         raise ChannelError(f"an unreadable array ({exc.__class__.__name__}: {str(exc)[:80]})") from None
