@@ -20,12 +20,13 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-backends test-gpu test-browser demo release lab lock lock-backends clean
+.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-under-load test-backends test-gpu test-browser demo release lab lock lock-backends clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
 	@echo "make test     unit tests, the grader on an adversarial class (in bubblewrap, installed with apt-get), notebook execution, the nbgrader round trip"
 	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
+	@echo "make test-under-load  the grader and chapter 01's round trip with every core busy (same verdicts as idle)"
 	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
@@ -64,6 +65,13 @@ test-mutants: $(STAMP)
 
 test-grading: $(STAMP) bubblewrap
 	$(PY) -m pytest -m grading
+
+# The grader and one chapter's round trip while two spinning processes per core load the
+# machine (bounded to 40 minutes): the limits count CPU seconds, so the verdicts must equal an
+# idle run's.
+test-under-load: $(STAMP) bubblewrap
+	RNN_COURSE_TEST_CHAPTERS=01_rnn_forward $(PY) -m pytest --under-load 2400 tests/grading \
+	  tests/notebooks/test_nbgrader_roundtrip.py
 
 # The same unit tests and chapters under the other Keras backends, in .venv-backends (CPU).
 install-backends: $(BSTAMP)

@@ -48,3 +48,32 @@ def _chapters() -> list[str]:
 
 
 CHAPTERS = _chapters()
+
+
+# --- `make test-under-load`: the same verdicts while every core is busy (issue 16) -----------------
+def pytest_addoption(parser):
+    parser.addoption("--under-load", type=float, default=0.0, metavar="SECONDS",
+                     help="keep every core busy with one spinning process per core for at most SECONDS "
+                          "while the session runs (ended with the session)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_cores(request):
+    """With --under-load: one CPU-bound process per core (two per core make load ~2x the cores),
+    each ending itself after the given seconds at the latest, and killed when the session ends."""
+    import subprocess
+    import sys
+
+    seconds = request.config.getoption("--under-load")
+    if not seconds:
+        yield []
+        return
+    spin = ("import time\nend = time.monotonic() + float(__import__('sys').argv[1])\n"
+            "while time.monotonic() < end:\n    sum(range(10000))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", spin, str(seconds)]) for _ in range(2 * (os.cpu_count() or 1))]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()

@@ -560,7 +560,7 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
         imports: the chapter's trusted preamble (``Template.imports``: its imports and
             ``test-helpers`` cells), run by the trusted process before the first test cell.
     """
-    from rnn_course.grading.verdict import TrustedProcess
+    from rnn_course.grading import verdict
 
     started = time.monotonic()
     nb = nbformat.from_dict(notebook)
@@ -568,10 +568,12 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
     verdicts: dict = {}
     status = "ok"
     sandbox = Sandbox(workdir, deny_roots, allow_roots, limits, notebook_bytes=submission_bytes)
-    trusted = TrustedProcess(imports or "")
     info: dict = {"isolation": sandbox.settings["isolation"], "verdicts": "trusted process"}
+    trusted = None
     try:
-        trusted.start()  # imports the framework while the kernel starts
+        # Started (or reset, when this thread graded a notebook before) while the kernel starts.
+        trusted = verdict.acquire(imports or "")
+        printed_before = trusted.capture.total if trusted.capture else 0
         try:
             sandbox.start()
         except Exception as exc:
@@ -632,13 +634,15 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
                     sandbox.kill()
         _absorb([line for line in sandbox.drain() if line.startswith("STATUS ")], None, events, info)
     finally:
-        trusted.stop()
+        if trusted is not None:
+            # what the tests printed on the trusted side's own stdout/stderr (warnings): counted,
+            # not kept (the process may serve other students' notebooks)
+            info["tests_output_bytes"] = (trusted.capture.total - printed_before) if trusted.capture else 0
+            verdict.release(trusted)
         sandbox.stop()
         if sandbox.capture is not None:  # the kernel's raw fds 1 and 2: kept here, never printed
             info["raw_output_bytes"] = sandbox.capture.total
             info["raw_output"] = sandbox.capture.text()[:2000]
-        if trusted.capture is not None:
-            info["tests_output"] = trusted.capture.text()[:2000]
     if status == "ok" and any(" TAMPERING " in e for e in events):
         status = "tampering"
     if status == "ok" and any(" RESTORED " in e or " DENIED " in e for e in events):
