@@ -315,6 +315,27 @@ class TrustedProcess:
         return True
 
 
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:
+            pass
+        for stream in (self.inbox, self.proc.stdin):
+            try:
+                stream.close()
+            except (OSError, AttributeError):
+                pass
+        self.proc, self.ready = None, False
+
+
 _IDLE = threading.local()
 
 
@@ -345,23 +366,3 @@ def release(process: TrustedProcess) -> None:
         _IDLE.process = process
     else:
         process.stop()
-
-    def stop(self) -> None:
-        import signal
-
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except Exception:
-            pass
-        for stream in (self.inbox, self.proc.stdin):
-            try:
-                stream.close()
-            except (OSError, AttributeError):
-                pass
-        self.proc, self.ready = None, False
