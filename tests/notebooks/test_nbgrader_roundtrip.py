@@ -130,12 +130,13 @@ def test_sample_scores(graded, repo, chapter):
 def test_mutant_loses_points(graded, mutant):
     score = graded[mutant.chapter][mutant.student]
     points = graded["_points"][mutant.chapter]
-    # It lost them to its tests, run to their end: not to a kernel that never started (a grader
-    # that cannot start scores every mutant 0) nor to a test that could not run at all.
+    # It lost them to its tests: not to a kernel that never started (a grader that cannot start
+    # scores every mutant 0) nor to a test that never ran or that names what does not exist.
     result = json.loads((graded["_ours"].root / ".rnn-course" / "results" / mutant.chapter
                          / f"{mutant.student}.json").read_text())
     assert result["status"] in ("ok", "guarded"), (result["status"], result["events"][:5])
-    broken = {k: v["why"] for k, v in result["verdicts"].items() if v["why"].startswith(("not run", "the test could not"))}
+    broken = {k: v["why"] for k, v in result["verdicts"].items()
+              if v["why"].startswith("not run") or v["why"].endswith("(NameError)")}
     assert not broken, f"mutant ({mutant.why}): tests that did not run: {broken}"
     assert score.auto < score.auto_max, f"mutant ({mutant.why}) kept full marks: {score.cells}"
     for cell in mutant.loses:
