@@ -385,12 +385,12 @@ class Sandbox:
         children = _children(self.init_pid)
         return children[0] if children else None
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self, pids: list | None = None) -> float:
         """CPU seconds used so far by every process of this submission (from /proc)."""
-        return sum(_cpu_seconds(pid) for pid in self.processes())
+        return sum(_cpu_seconds(pid) for pid in (self.processes() if pids is None else pids))
 
-    def resident_bytes(self) -> int:
-        return sum(_rss_bytes(pid) for pid in self.processes())
+    def resident_bytes(self, pids: list | None = None) -> int:
+        return sum(_rss_bytes(pid) for pid in (self.processes() if pids is None else pids))
 
     def disk_usage(self) -> tuple[int, int]:
         """(bytes, files) used in the sandbox's tmpfs folders (bubblewrap only; else (0, 0))."""
@@ -461,10 +461,11 @@ class Sandbox:
             now = time.monotonic()
             if now - last_check > 0.05:
                 last_check = now
-                if self.cpu_seconds() - cpu_start > timeout:
+                pids = self.processes()  # one walk of the process tree for both limits
+                if self.cpu_seconds(pids) - cpu_start > timeout:
                     limit_hit = "timeout"
                     break
-                if self.limits.memory_bytes and self.resident_bytes() > self.limits.memory_bytes:
+                if self.limits.memory_bytes and self.resident_bytes(pids) > self.limits.memory_bytes:
                     self.kill()
                     return "memory", outputs
                 if self.disk_usage()[1] > self.limits.files:
