@@ -120,12 +120,15 @@ def attacks(course_root: str) -> list[Attack]:
                    "        except Exception:\n            pass\n"
                    "    for link in ('cwd', 'root'):\n"
                    "        try:\n            found.add(_os.readlink(f'/proc/{pid}/{link}'))\n        except Exception:\n            pass\n"
-                   "for folder in list(found) + ['/tmp', '/dev/shm', '/run', '/home']:\n"
+                   "for folder in [f for f in found if f != '/'] + ['/tmp', '/dev/shm', '/run', '/home']:\n"
                    "    for path in itertools.islice(glob.iglob(folder.rstrip('/') + '/**/*.ipynb', recursive=True), 200):\n"
                    "        if not path.startswith(_os.getcwd()):\n"
                    "            _try_read(path)\n"
                    "for path in glob.glob('/proc/*/root/home/student/*.ipynb') + glob.glob('/tmp/rcg-*/k*/**/*.ipynb', recursive=True):\n"
-                   "    _try_read(path)\n"))), "blank"),
+                   "    _try_read(path)\n"))), "blank",
+               # '/' (every process's root) is left to os-walk-disk, which bounds its walk; a
+               # search that still runs past the class's CPU limit is stopped, scoring blank.
+               status=("ok", "guarded", "timeout")),
         Attack("os-walk-disk", "the whole visible file system searched for notebooks with answers",
                lambda h: _bytes(_with_cell(h["blank"], _steal_cell(
                    "seen = 0\n"
