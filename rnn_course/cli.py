@@ -135,13 +135,18 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from rnn_course.grading.gradebook import GradebookError, own_bin_on_path
+
     # nbgrader runs `alembic` by name when it creates a gradebook: `.venv/bin/rnn-course` must
     # work without the environment activated, so its bin/ goes first on PATH.
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    own_bin_on_path()
     args = parser().parse_args(argv)
-    return args.func(args)
+
+    try:
+        return args.func(args)
+    except GradebookError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

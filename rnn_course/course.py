@@ -148,9 +148,17 @@ class Course:
     def gradebook_url(self) -> str:
         return f"sqlite:///{self.root / 'gradebook.db'}"
 
+    def check_gradebook(self) -> str:
+        """Repair a half-initialised gradebook, or refuse a damaged one (:mod:`.grading.gradebook`)."""
+        from rnn_course.grading import gradebook
+
+        gradebook.own_bin_on_path()      # nbgrader, opened in this process, runs `alembic` by name
+        return gradebook.check(self.root / "gradebook.db")
+
     # nbgrader commands -----------------------------------------------------------------
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``nbgrader ARGS`` in the course directory; raise with its output on failure."""
+        self.check_gradebook()
         cmd = [sys.executable, "-m", "nbgrader", *args]
         proc = subprocess.run(
             cmd, cwd=self.root, env=kernel_env(), capture_output=True, text=True,
@@ -220,6 +228,7 @@ class Course:
         from nbgrader.api import Gradebook
 
         result = {}
+        self.check_gradebook()
         with Gradebook(self.gradebook_url) as gb:
             assignment = gb.find_assignment(chapter)
             for submission in assignment.submissions:

@@ -396,6 +396,7 @@ def _ensure_in_gradebook(course, chapters: list[str]) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
     missing = []
+    course.check_gradebook()
     with Gradebook(course.gradebook_url) as gb:
         for chapter in chapters:
             try:
