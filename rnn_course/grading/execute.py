@@ -35,7 +35,6 @@ import nbformat
 
 from rnn_course.samples import nbgrader_meta
 
-BARRIER_PREFIX = "rnn-course-barrier:"
 # A reply that is not the kernel's own: (status label, whether the notebook stops there).
 LIMIT_REPLIES = {
     "timeout": ("timeout", False), "timeout-killed": ("timeout", True),
@@ -245,7 +244,6 @@ class Sandbox:
             "deny_roots": [str(p) for p in deny_roots] + [str(workdir)],
             "allow_roots": [str(p) for p in allow_roots],
             "report_path": str(report),
-            "barrier_prefix": BARRIER_PREFIX,
             # Address space is capped loosely (TensorFlow reserves far more than it touches, and a
             # single absurd allocation should fail at once); resident memory is watched here and
             # the kernel is stopped when it passes the limit.
@@ -735,5 +733,5 @@ def _absorb(lines: list, grade_id, events: list, info: dict) -> None:
                     info["kernel"] = status if isinstance(status, dict) else {}
                 except ValueError:
                     info["kernel"] = {}
-        elif not line.startswith(("ACK ", "READY ")):
+        elif not line.startswith("READY "):
             events.append(f"{grade_id or 'cell'}: {line}"[:400])

@@ -13,12 +13,10 @@ stays in force for the whole notebook. It
   tests rely on (``builtins``, ``numpy``, ``numpy.testing``, ``rnn_course.*``, Keras' layer and op
   modules) and the IPython machinery that reports errors, reporting each change on the grader's
   pipe, so a monkeypatch never outlives the statement that made it;
-* **acknowledges** the grader's barriers (a statement carrying a one-time nonce) on the same
-  pipe, so the grader notices when the channel is cut or the kernel stops executing what it is
-  sent.
-
-The pipe carries plain text lines (``RESTORED``/``TAMPER``/``ACK``/``DENIED``); the grader parses
-them and never unpickles anything from the kernel.
+The pipe carries plain text lines (``RESTORED``/``TAMPER``/``DENIED``): information for the
+report, never a verdict (verdicts are computed in the trusted process,
+:mod:`rnn_course.grading.verdict`). The grader parses them and never unpickles anything from the
+kernel.
 """
 
 from __future__ import annotations
@@ -84,7 +82,7 @@ def _is_callable_or_type(value) -> bool:
 
 
 def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], report_fd: int,
-            barrier_prefix: str, shell=None, kernel=None, writable_roots: list[str] = ()) -> None:
+            shell=None, kernel=None, writable_roots: list[str] = ()) -> None:
     """Install the guard. Must run after the kernel is built and before any student code.
 
     Args:
@@ -93,7 +91,6 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
         allow_roots: folders under a deny root that it may read (the rnn_course package, the
             virtual environment).
         report_fd: write end of the grader's pipe (text lines).
-        barrier_prefix: string constant that marks the grader's barrier statements.
         shell, kernel: the IPython shell and the ipykernel kernel to protect.
         writable_roots: other folders it may write (the sandbox's own private /tmp).
     """
@@ -229,10 +226,6 @@ def install(*, scratch: str, deny_roots: list[str], allow_roots: list[str], repo
                 changes = restore()
                 if changes:
                     report("RESTORED", " ".join(_sorted(set(changes))))
-                consts = _getattr(code, "co_consts", ())
-                for c in consts:
-                    if _isinstance(c, _str) and c.startswith(barrier_prefix):
-                        report("ACK", c[_len(barrier_prefix):])
             return
         why = DENY_EVENTS.get(event, "")
         if why:

@@ -153,7 +153,6 @@ def main() -> None:
         deny_roots=settings.get("deny_roots", []),
         allow_roots=settings.get("allow_roots", []),
         report_fd=report_fd,
-        barrier_prefix=settings["barrier_prefix"],
         shell=app.shell,
         kernel=app.kernel,
     )
