@@ -71,9 +71,23 @@ def busy_cores(request):
     spin = ("import time\nend = time.monotonic() + float(__import__('sys').argv[1])\n"
             "while time.monotonic() < end:\n    sum(range(10000))\n")
     procs = [subprocess.Popen([sys.executable, "-c", spin, str(seconds)]) for _ in range(2 * (os.cpu_count() or 1))]
+    _LOAD["spinners"] = len(procs)
     try:
         yield procs
     finally:
+        _LOAD["end"] = os.getloadavg()
         for proc in procs:
             proc.kill()
             proc.wait()
+
+
+_LOAD: dict = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The load a --under-load session ran under, for the closing note's figures."""
+    if _LOAD:
+        one, five, fifteen = _LOAD.get("end", os.getloadavg())
+        terminalreporter.write_line(
+            f"under load: {_LOAD['spinners']} spinning processes on {os.cpu_count()} cores; "
+            f"load average at the end {one:.1f} (1 min), {five:.1f} (5 min), {fifteen:.1f} (15 min)")
