@@ -264,6 +264,8 @@ class Sandbox:
         self.kc = None
         self.capture = None
         self.forked = False
+        self.server = None        # the fork server that made this kernel, if one did
+        self.fork_note = None     # why the fork server was not used, when it should have been
 
     # lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -311,12 +313,17 @@ class Sandbox:
 
         from rnn_course.grading import forkserver, isolation
 
-        if not forkserver.enabled() or getattr(forkserver._LOCAL, "broken", None):
+        if not forkserver.enabled():
+            return False
+        if getattr(forkserver._LOCAL, "broken", None):
+            self.fork_note = forkserver._LOCAL.broken
             return False
         try:
             server = forkserver.acquire(self.limits.startup_timeout)
         except Exception as exc:  # noqa: BLE001 - said in the result, then the per-submission path
-            forkserver._LOCAL.broken = f"the fork server did not start: {exc}"[:300]
+            forkserver._LOCAL.broken = self.fork_note = f"the fork server did not start: {exc}"[:300]
+            return False
+        if server.busy:  # this thread already runs a forked sandbox: the template serves one
             return False
         sizes = self.limits.sizes()
         self.settings["isolation"] = f"{self.isolation.tool} (fork server)"
@@ -333,9 +340,10 @@ class Sandbox:
         try:
             try:
                 pid = server.spawn(theirs.fileno(), out_w, report_w)
+                self.server = server
             except Exception as exc:  # noqa: BLE001
                 forkserver.discard()
-                forkserver._LOCAL.broken = f"the fork server failed: {exc}"[:300]
+                forkserver._LOCAL.broken = self.fork_note = f"the fork server failed: {exc}"[:300]
                 for fd in (out_r, report_r):
                     os.close(fd)
                 return False
@@ -417,6 +425,9 @@ class Sandbox:
                 os.close(self.report_fd)
             except OSError:
                 pass
+            if self.server is not None:
+                self.server.done()
+                self.server = None
             shutil.rmtree(self.private, ignore_errors=True)
 
     def processes(self) -> list[int]:
@@ -458,7 +469,10 @@ class Sandbox:
         return sum(_cpu_seconds(pid) for pid in (self.processes() if pids is None else pids))
 
     def resident_bytes(self, pids: list | None = None) -> int:
-        return sum(_rss_bytes(pid) for pid in (self.processes() if pids is None else pids))
+        pids = self.processes() if pids is None else pids
+        if self.forked:  # the fork server's C1 and init: copies of the template, running no student code
+            pids = [p for p in pids if p not in (self.proc.pid, self.init_pid)]
+        return sum(_rss_bytes(pid) for pid in pids)
 
     def disk_usage(self) -> tuple[int, int]:
         """(bytes, files) used in the sandbox's tmpfs folders (bubblewrap only; else (0, 0))."""
@@ -650,6 +664,8 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
             events.append(f"kernel did not start: {exc.__class__.__name__}: {exc}"[:300])
             sandbox.kill()
         info["isolation"] = sandbox.settings["isolation"]
+        if sandbox.fork_note:
+            events.append(f"fork server off for this worker: {sandbox.fork_note}"[:300])
         cell_wall, notebook_wall = limits.walls()
         budget: dict = {"cpu": 0.0, "wall": 0.0}
         info["cells"] = []  # per code cell: CPU and wall seconds of the student's side

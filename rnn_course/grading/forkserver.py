@@ -42,9 +42,25 @@ class ForkServerError(RuntimeError):
 
 
 def enabled() -> bool:
+    """On with bubblewrap, unless ``RNN_COURSE_FORK_SERVER=0`` or the machine has an NVIDIA GPU.
+
+    GPUs: CUDA must not be initialised before a fork, and the template's imports were never
+    measured on a GPU (the course's GPU tests run on machines this project rarely gets), so a
+    GPU machine keeps a sandbox and an interpreter per submission.
+    """
     from rnn_course.grading import isolation
 
-    return os.environ.get("RNN_COURSE_FORK_SERVER", "1") != "0" and isolation.probe().active
+    return (os.environ.get("RNN_COURSE_FORK_SERVER", "1") != "0" and isolation.probe().active
+            and not isolation.gpu_devices())
+
+
+def template_environment() -> dict:
+    """The template's environment: what every kernel's has before its submission's settings."""
+    from rnn_course.grading import execute, isolation
+
+    env = execute.kernel_environment(isolation.SCRATCH, "/tmp", {})
+    env.pop("RNN_COURSE_SANDBOX", None)
+    return env
 
 
 def ns_pid(host_pid: int) -> int | None:
@@ -104,13 +120,14 @@ class ForkServer:
     def __init__(self, startup_timeout: float = 120.0):
         from rnn_course.grading import execute, isolation
 
+        self.pid = None
+        self.busy = False
         self.private = Path(tempfile.mkdtemp(prefix="rnn-course-template-"))
         os.chmod(self.private, 0o755)
         isolation.write_identity(self.private)
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         status_r, status_w = os.pipe()
-        env = execute.kernel_environment(isolation.SCRATCH, "/tmp", {})
-        env.pop("RNN_COURSE_SANDBOX", None)
+        self.env = env = template_environment()
         size = TEMPLATE_TMPFS
         argv = isolation.command(
             self.private, [sys.executable, "-m", "rnn_course.grading.zygote", str(theirs.fileno())],
@@ -168,7 +185,13 @@ class ForkServer:
         return self.proc is not None and self.proc.poll() is None
 
     def spawn(self, channel: int, output: int, report: int, timeout: float = 30.0) -> int:
-        """A new child for one submission: its host PID (C1; the kernel is its grandchild)."""
+        """A new child for one submission: its host PID (C1; the kernel is its grandchild).
+
+        The template kills its previous child first: call :meth:`done` when a submission ends,
+        and check :attr:`busy` before asking (a second sandbox on the same thread at the same
+        time takes the per-submission path).
+        """
+        self.busy = True
         socket.send_fds(self.control, [b"spawn"], [channel, output, report])
         reply = self._expect(b"pid ", timeout)
         inner = int(reply.split()[1])
@@ -179,6 +202,9 @@ class ForkServer:
                     return pid
             time.sleep(0.005)
         raise ForkServerError(f"the template's child {inner} is not among its processes")
+
+    def done(self) -> None:
+        self.busy = False
 
     def stop(self) -> None:
         import shutil
@@ -206,7 +232,9 @@ class ForkServer:
 def acquire(startup_timeout: float = 120.0) -> ForkServer:
     """This thread's template (started on first use, replaced if it died)."""
     server = getattr(_LOCAL, "server", None)
-    if server is not None and server.alive():
+    # A template imported the libraries under the environment it started with (the Keras backend,
+    # ...): a changed environment gets a new one.
+    if server is not None and server.alive() and server.env == template_environment():
         return server
     if server is not None:
         server.stop()

@@ -73,8 +73,6 @@ def _prctl(option: int, arg: int = 0) -> int:
 
 def _die_with_parent() -> None:
     _check(_prctl(PR_SET_PDEATHSIG, signal.SIGKILL), "prctl(PR_SET_PDEATHSIG)")
-    if os.getppid() == 0:  # the parent is outside our PID namespace or already gone
-        pass
 
 
 def _enter_namespaces(sizes: dict, uid: int, gid: int) -> None:
@@ -174,9 +172,11 @@ def _kernel(request: dict, report: int) -> None:
         from rnn_course.grading import isolation, sandbox
 
         _die_with_parent()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the template ignores it; a kernel does not
         _drop_privileges()
         _prctl(PR_SET_DUMPABLE, 1)  # like any process started with exec (the grader reads /proc)
-        os.environ.clear()
+        # The template's environment (what rnn_course set at import: GPU memory growth, x64 for
+        # JAX, ...) with this submission's on top.
         os.environ.update(request["env"])
         settings = request["settings"]
         connection = f"{isolation.KERNEL_DIR}/connection.json"
@@ -222,6 +222,7 @@ def _reap(children: set, kill: bool) -> None:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     _check(_prctl(PR_SET_DUMPABLE, 0), "prctl(PR_SET_DUMPABLE)")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1: only signals with a handler arrive
     os.chdir("/")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     from rnn_course.grading import sandbox

@@ -146,3 +146,18 @@ while time.monotonic() < deadline and not SEEN:
     for name, result in results.items():
         assert "fork server" in result.sandbox["isolation"], result.sandbox
         assert result.verdicts["check"]["passed"], (name, _failure(result))
+
+
+def test_a_template_that_fails_gives_way_to_a_sandbox_per_submission(tmp_path, monkeypatch):
+    """The worker grades on, without the fork server, and every result of it says why."""
+    def broken(*args, **kwargs):
+        raise forkserver.ForkServerError("the template exited: simulated")
+
+    monkeypatch.setattr(forkserver, "ForkServer", broken)
+    nb = _notebook("import os\nPID = os.getpid()\n", test="assert student.PID == 2, student.PID\n")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a fresh thread: no template of its own yet
+        results = list(pool.map(lambda name: _grade(nb, tmp_path, name), ["one", "two"]))
+    for result in results:
+        assert result.verdicts["check"]["passed"], _failure(result)
+        assert "fork server" not in result.sandbox["isolation"], result.sandbox
+        assert any("fork server off for this worker" in e and "simulated" in e for e in result.events), result.events
