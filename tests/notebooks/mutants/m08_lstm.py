@@ -1,8 +1,8 @@
-"""Mutants of chapter 07_lstm: each is the solution with one typical mistake."""
+"""Mutants of chapter 08_lstm: each is the solution with one typical mistake."""
 
 from tests.notebooks.mutants import M
 
-CH = "07_lstm"
+CH = "08_lstm"
 
 MUTANTS = [
     # lstm_cell_forward
