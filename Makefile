@@ -10,7 +10,7 @@ BVENV := .venv-backends
 BPY := $(BVENV)/bin/python
 BSTAMP := $(BVENV)/.installed
 BACKENDS ?= jax torch
-BACKEND_CHAPTERS ?= 01_rnn_forward,02_bptt,03_sequence_loss,04_vanishing_exploding,05_clipping,07_custom_rnn_cell,08_lstm,09_bidirectional
+BACKEND_CHAPTERS ?= 01_rnn_forward,02_bptt,03_sequence_loss,04_vanishing_exploding,05_clipping,06_training_from_scratch,07_custom_rnn_cell,08_lstm,09_bidirectional
 # Packages of requirements/lock.txt that only TensorFlow needs (left out of requirements/backends.txt).
 TF_ONLY := tensorflow|tensorflow_cpu|astunparse|flatbuffers|gast|google_pasta|grpcio|libclang|protobuf|termcolor|wrapt
 # Keep TensorFlow's C++ start-up logs off stderr (nbgrader scores a test cell that writes to
