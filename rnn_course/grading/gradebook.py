@@ -12,7 +12,7 @@ step for good. Such a gradebook works until nbgrader next migrates its schema, t
 - no file, an empty file, or tables with a revision: nothing to do;
 - exactly nbgrader's tables and no revision: it is stamped with the revision this nbgrader's
   schema has (what nbgrader itself would have written), and that is said on stderr;
-- anything else (tables missing, or a revision table that is empty): :class:`GradebookError`,
+- anything else (tables missing, or a revision table without exactly one row): :class:`GradebookError`,
   naming the file and what to do — never used silently.
 """
 
@@ -71,7 +71,7 @@ def check(path: Path, *, quiet: bool = False) -> str:
         ``"absent"``, ``"empty"``, ``"ok"`` or ``"repaired"``.
 
     Raises:
-        GradebookError: tables are missing, or the revision table is empty.
+        GradebookError: tables are missing, or the revision table does not hold exactly one row.
     """
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:

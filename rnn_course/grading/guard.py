@@ -12,7 +12,8 @@ stays in force for the whole notebook. It
 * **restores**, before every top-level statement of every cell, the functions of the modules the
   tests rely on (``builtins``, ``numpy``, ``numpy.testing``, ``rnn_course.*``, Keras' layer and op
   modules) and the IPython machinery that reports errors, reporting each change on the grader's
-  pipe, so a monkeypatch never outlives the statement that made it;
+  pipe, so a monkeypatch never outlives the statement that made it.
+
 The pipe carries plain text lines (``RESTORED``/``TAMPER``/``DENIED``): information for the
 report, never a verdict (verdicts are computed in the trusted process,
 :mod:`rnn_course.grading.verdict`). The grader parses them and never unpickles anything from the
