@@ -6,13 +6,16 @@ in the same run times
 
 1. a bare headless execution of one submission (nbclient, fast mode, as graded), several times;
 2. `nbgrader autograde CHAPTER --create --force`, serial, in one course directory;
-3. `rnn-course grade SUBMISSIONS --workers N`, in another course directory, each kernel in the
-   bubblewrap sandbox (when it works here);
-4. the same with ``RNN_COURSE_ISOLATION=none`` (the in-kernel guard alone), in a third one;
+3. `rnn-course grade SUBMISSIONS --force` in another course directory, each kernel in the
+   bubblewrap sandbox (when it works here): ``--workers N`` and ``--workers 1`` with the fork
+   server (one template per worker, a fork per submission), ``--workers N`` without it
+   (``RNN_COURSE_FORK_SERVER=0``: a sandbox and an interpreter per submission);
+4. ``--workers N`` with ``RNN_COURSE_ISOLATION=none`` (the in-kernel guard alone), in a third one;
 
-and prints the times, the speed-up, each grader's overhead per submission over the bare
-execution, and what the operating-system sandbox costs (3 over 4). All gradings must agree on
-every student's score (checked). ``--no-nbgrader`` leaves out step 2 (minutes).
+and prints the times, the speed-up over nbgrader, each run's overhead per submission over the
+bare execution (worker-seconds per submission minus the bare time) and the peak memory of the
+grading process tree (PSS: pages shared by the template and its forks counted once). All
+gradings must agree on every student's score (checked). ``--no-nbgrader`` leaves out step 2.
 
     .venv/bin/python benchmarks/grade_class.py [--students 40] [--workers 2] [--chapter 01_rnn_forward] [--no-nbgrader]
 """
@@ -49,6 +52,21 @@ def build_class(course: Course, chapter: str, n: int) -> dict:
     for mutant in (m for m in MUTANTS if m.chapter == chapter):
         variants.append(samples.fill(release, samples.mutate(solution, mutant.grade_id, mutant.find, mutant.replace)))
     return {f"student{i:03d}": copy.deepcopy(variants[i % len(variants)]) for i in range(n)}
+
+
+def tree_pss(pid: int) -> int:
+    """Proportional set size, in bytes, of ``pid`` and every process below it (shared pages split)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as f:
+                total += sum(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                todo.extend(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def main() -> int:
@@ -91,20 +109,33 @@ def main() -> int:
             serial.autograde(chapter)
             nbgrader_s = time.perf_counter() - start
 
-        def grade(course, **env):
+        def grade(course, workers, **env):
+            """Seconds, and the peak proportional set size (PSS) of the grading process tree."""
             start = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade",
-                                   str(submissions), "--workers", str(args.workers), "--quiet"],
-                                  capture_output=True, text=True, env={**kernel_env(), **env})
+            proc = subprocess.Popen([sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade",
+                                     str(submissions), "--workers", str(workers), "--quiet", "--force"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**kernel_env(), **env})
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, tree_pss(proc.pid))
+                time.sleep(0.5)
+            out, err = proc.communicate()
             if proc.returncode != 0:
-                raise SystemExit(proc.stdout[-3000:] + proc.stderr[-3000:])
-            return time.perf_counter() - start
+                raise SystemExit(out[-3000:] + err[-3000:])
+            return time.perf_counter() - start, peak
 
         from rnn_course.grading import isolation
 
         sandbox = isolation.probe()
-        ours_s = grade(ours)
-        guard_s = grade(guard_only, RNN_COURSE_ISOLATION="none")
+        runs = {}
+        for label, course, workers, env in (
+                (f"rnn-course grade --workers {args.workers}", ours, args.workers, {}),
+                ("rnn-course grade --workers 1", ours, 1, {}),
+                (f"  --workers {args.workers}, no fork server", ours, args.workers, {"RNN_COURSE_FORK_SERVER": "0"}),
+                (f"  --workers {args.workers}, guard only", guard_only, args.workers, {"RNN_COURSE_ISOLATION": "none"})):
+            runs[label] = (*grade(course, workers, **env), workers)
+        ours_s = runs[f"rnn-course grade --workers {args.workers}"][0]
 
         b = {s: v.auto for s, v in ours.scores(chapter).items()}
         a = {s: v.auto for s, v in serial.scores(chapter).items()} if nbgrader_s else b
@@ -114,16 +145,17 @@ def main() -> int:
     n = args.students
     print(f"class: {n} submissions of {chapter}; {os.cpu_count()} cores; bare execution {bare_s:.2f} s "
           f"(median of {args.bare_runs}: {', '.join(f'{x:.2f}' for x in bare)})")
+    print(f"isolation: {sandbox.tool or 'none: ' + sandbox.detail}")
     if nbgrader_s:
-        print(f"nbgrader autograde (serial):          {nbgrader_s:7.1f} s  ({nbgrader_s / n:.2f} s per submission, "
+        print(f"{'nbgrader autograde (serial):':<44}{nbgrader_s:7.1f} s  ({nbgrader_s / n:.2f} s per submission, "
               f"overhead {nbgrader_s / n - bare_s:+.2f} s over bare)")
-    for label, seconds in ((f"rnn-course grade --workers {args.workers}", ours_s), ("  the same, guard only", guard_s)):
-        print(f"{label + ':':<38}{seconds:7.1f} s  ({seconds / n:.2f} s per submission; "
-              f"{seconds * args.workers / n:.2f} worker-seconds each, overhead {seconds * args.workers / n - bare_s:+.2f} s over bare)")
-    print(f"isolation ({sandbox.tool or 'none: ' + sandbox.detail}): {ours_s / guard_s:.3f}x the guard-only time "
-          f"({100 * (ours_s / guard_s - 1):+.1f} %)")
+    for label, (seconds, peak, workers) in runs.items():
+        ratio = f"{nbgrader_s / seconds:5.2f}x nbgrader; " if nbgrader_s else ""
+        print(f"{label + ':':<44}{seconds:7.1f} s  ({ratio}{seconds * workers / n:.2f} worker-seconds per "
+              f"submission, overhead {seconds * workers / n - bare_s:+.2f} s over bare; peak memory "
+              f"{peak / 2**20:,.0f} MiB PSS, {peak / workers / 2**20:,.0f} per worker)")
     if nbgrader_s:
-        print(f"speed-up nbgrader / rnn-course:       {nbgrader_s / ours_s:7.2f}x")
+        print(f"speed-up nbgrader / rnn-course --workers {args.workers}: {nbgrader_s / ours_s:.2f}x")
     print("scores agree on every submission" if not differ else f"SCORES DIFFER: {differ}")
     return 0 if not differ else 1
 

@@ -69,7 +69,8 @@ def _sandbox_check() -> tuple[str, bool, str]:
     printed = "".join(o.get("text", "") for o in result.notebook["cells"][0].get("outputs", []))
     ok = result.verdicts.get("probe", {}).get("passed", False) and "blocked" in printed
     kernel = result.sandbox.get("kernel", {})
-    detail = (f"kernel started and ran in {time.monotonic() - start:.1f} s; network: "
+    detail = (f"kernel started and ran in {time.monotonic() - start:.1f} s "
+              f"({result.sandbox.get('isolation', '?')}); network: "
               f"{kernel.get('network', '?')}, probe connection {printed.strip() or '?'}; "
               f"limits: {', '.join(kernel.get('limits', [])) or 'none'}")
     return ("sandbox", ok, detail)
@@ -79,9 +80,13 @@ def _isolation_check() -> tuple[str, bool, str]:
     """Which boundary grading has here: bubblewrap, or the in-kernel guard alone."""
     from rnn_course.grading import isolation
 
+    from rnn_course.grading import forkserver
+
     probe = isolation.probe()
     if probe.active:
-        return ("isolation", True, f"operating-system sandbox: {probe.detail}")
+        fork = ("fork server on (one template per worker)" if forkserver.enabled()
+                else "fork server off (RNN_COURSE_FORK_SERVER=0)")
+        return ("isolation", True, f"operating-system sandbox: {probe.detail}; {fork}")
     # Not a failure: grading works, and every result says it ran without isolation.
     return ("isolation", True, f"NONE — the in-kernel guard only ({probe.detail}); every graded "
             "submission is flagged 'no-isolation'")

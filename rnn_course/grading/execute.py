@@ -263,11 +263,12 @@ class Sandbox:
         self.init_pid = None      # bubblewrap: host PID of the sandbox's PID 1
         self.kc = None
         self.capture = None
+        self.forked = False
+        self.server = None        # the fork server that made this kernel, if one did
+        self.fork_note = None     # why the fork server was not used, when it should have been
 
     # lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        from jupyter_client.blocking import BlockingKernelClient
-
         from rnn_course.grading import isolation
 
         info = {"transport": "ipc", "ip": self.ip_inside, "key": secrets.token_hex(32),
@@ -277,6 +278,9 @@ class Sandbox:
         os.chmod(self.private / "connection.json", 0o644)
         argv = [sys.executable, "-m", "rnn_course.grading.sandbox", "-f", self.connection_inside]
         status_r = status_w = None
+        self.forked = self._start_forked(info)
+        if self.forked:
+            return self._connect(info, f"/proc/{self.init_pid}/root{self.ip_inside}")
         if self.isolation.active:
             status_r, status_w = os.pipe()
             argv = isolation.command(self.private, argv, sizes=self.limits.sizes(), status_fd=status_w,
@@ -294,6 +298,80 @@ class Sandbox:
         if status_r is not None:
             self.init_pid = self._read_status(status_r)
             client_ip = f"/proc/{self.init_pid}/root{self.ip_inside}"
+        self._connect(info, client_ip)
+
+    def _start_forked(self, info: dict) -> bool:
+        """Start the kernel as a child of this thread's fork server; False where it cannot.
+
+        The submission reaches the child over a socket, after the fork (see
+        :mod:`rnn_course.grading.zygote`); the report pipe and the kernel's stdout/stderr are
+        pipes of their own. A template that fails is replaced by the bubblewrap path for this
+        thread from then on, and the result's events say so.
+        """
+        import base64
+        import socket
+
+        from rnn_course.grading import forkserver, isolation
+
+        if not forkserver.enabled():
+            return False
+        if getattr(forkserver._LOCAL, "broken", None):
+            self.fork_note = forkserver._LOCAL.broken
+            return False
+        try:
+            server = forkserver.acquire(self.limits.startup_timeout)
+        except Exception as exc:  # noqa: BLE001 - said in the result, then the per-submission path
+            forkserver._LOCAL.broken = self.fork_note = f"the fork server did not start: {exc}"[:300]
+            return False
+        if server.busy:  # this thread already runs a forked sandbox: the template serves one
+            return False
+        sizes = self.limits.sizes()
+        self.settings["isolation"] = f"{self.isolation.tool} (fork server)"
+        request = {
+            "settings": self.settings, "env": {k: v for k, v in self.env.items() if k != "RNN_COURSE_SANDBOX"},
+            "connection": {**info, "ip": self.ip_inside},
+            "files": {p.name: base64.b64encode(p.read_bytes()).decode() for p in (self.private / "input").iterdir()},
+            "tmpfs": {isolation.SCRATCH: sizes.scratch, "/tmp": sizes.tmp, "/dev/shm": sizes.shm,
+                      isolation.KERNEL_DIR: sizes.kernel},
+        }
+        ours, theirs = socket.socketpair()
+        out_r, out_w = os.pipe()
+        report_r, report_w = os.pipe()
+        try:
+            try:
+                pid = server.spawn(theirs.fileno(), out_w, report_w)
+                self.server = server
+            except Exception as exc:  # noqa: BLE001
+                forkserver.discard()
+                forkserver._LOCAL.broken = self.fork_note = f"the fork server failed: {exc}"[:300]
+                for fd in (out_r, report_r):
+                    os.close(fd)
+                return False
+        finally:
+            theirs.close()
+            os.close(out_w)
+            os.close(report_w)
+        os.set_blocking(report_r, False)
+        os.close(self.report_fd)
+        self.report_fd = report_r
+        self.proc = forkserver.Forked(pid, os.fdopen(out_r, "rb", buffering=0))
+        self.capture = _Capture(self.proc.stdout)
+        with ours:
+            ours.sendall(json.dumps(request).encode())
+        deadline = time.monotonic() + self.limits.startup_timeout
+        while self.init_pid is None:
+            found = forkserver.children(pid)
+            if found:
+                self.init_pid = found[0]
+            elif self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the kernel exited while starting: " + self.capture.text()[-300:])
+            else:
+                time.sleep(0.005)
+        return True
+
+    def _connect(self, info: dict, client_ip: str) -> None:
+        from jupyter_client.blocking import BlockingKernelClient
+
         kc = BlockingKernelClient()
         kc.load_connection_info({**info, "ip": client_ip})
         kc.start_channels()
@@ -347,6 +425,9 @@ class Sandbox:
                 os.close(self.report_fd)
             except OSError:
                 pass
+            if self.server is not None:
+                self.server.done()
+                self.server = None
             shutil.rmtree(self.private, ignore_errors=True)
 
     def processes(self) -> list[int]:
@@ -388,7 +469,10 @@ class Sandbox:
         return sum(_cpu_seconds(pid) for pid in (self.processes() if pids is None else pids))
 
     def resident_bytes(self, pids: list | None = None) -> int:
-        return sum(_rss_bytes(pid) for pid in (self.processes() if pids is None else pids))
+        pids = self.processes() if pids is None else pids
+        if self.forked:  # the fork server's C1 and init: copies of the template, running no student code
+            pids = [p for p in pids if p not in (self.proc.pid, self.init_pid)]
+        return sum(_rss_bytes(pid) for pid in pids)
 
     def disk_usage(self) -> tuple[int, int]:
         """(bytes, files) used in the sandbox's tmpfs folders (bubblewrap only; else (0, 0))."""
@@ -579,6 +663,9 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
             status = "kernel-died"
             events.append(f"kernel did not start: {exc.__class__.__name__}: {exc}"[:300])
             sandbox.kill()
+        info["isolation"] = sandbox.settings["isolation"]
+        if sandbox.fork_note:
+            events.append(f"fork server off for this worker: {sandbox.fork_note}"[:300])
         cell_wall, notebook_wall = limits.walls()
         budget: dict = {"cpu": 0.0, "wall": 0.0}
         info["cells"] = []  # per code cell: CPU and wall seconds of the student's side

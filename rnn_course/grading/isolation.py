@@ -125,7 +125,8 @@ def python_roots() -> list[Path]:
     return [r for r in kept if not any(o != r and o in r.parents for o in kept)]
 
 
-def command(private: Path, argv: list[str], *, sizes: Sizes, status_fd: int, devices: list[str] = ()) -> list[str]:
+def command(private: Path, argv: list[str], *, sizes: Sizes, status_fd: int, devices: list[str] = (),
+            as_pid_1: bool = False) -> list[str]:
     """The bwrap command line that runs ``argv`` in the sandbox.
 
     Args:
@@ -135,6 +136,8 @@ def command(private: Path, argv: list[str], *, sizes: Sizes, status_fd: int, dev
         sizes: the tmpfs sizes.
         status_fd: bwrap writes its JSON status there (the host PID of the sandbox's init).
         devices: extra device nodes to bind (GPUs: /dev/nvidia*).
+        as_pid_1: ``argv`` is PID 1 of the sandbox (no init of bubblewrap's): the fork
+            server's template, which reaps its own children.
     """
     # The tmpfs folders first, the binds after: a Python installation or checkout that lives under
     # /tmp or /home on the host (a clone in /tmp/x) must not be hidden by the sandbox's own /tmp.
@@ -153,7 +156,8 @@ def command(private: Path, argv: list[str], *, sizes: Sizes, status_fd: int, dev
              # bwrap's root is a tmpfs of no fixed size where it made the mount points: read-only
              # once they exist (the tmpfs folders above stay writable).
              "--remount-ro", "/",
-             "--chdir", SCRATCH, "--json-status-fd", str(status_fd), "--", *argv]
+             "--chdir", SCRATCH, "--json-status-fd", str(status_fd),
+             *(["--as-pid-1"] if as_pid_1 else []), "--", *argv]
     return args
 
 

@@ -134,12 +134,19 @@ def main() -> None:
     # graded notebooks (what the formgrader shows) would have no figures.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     _preimport()
+    serve(settings, sys.argv[1:], os.open(settings["report_path"], os.O_WRONLY), status)
 
+
+def serve(settings: dict, argv: list, report_fd: int, status: dict) -> None:
+    """Build the IPython kernel, report ``status`` on ``report_fd``, install the guard, serve.
+
+    Shared by :func:`main` and the fork server's children (:mod:`rnn_course.grading.zygote`),
+    which arrive here with the libraries already imported.
+    """
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:] + ["--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"])
-    report_fd = os.open(settings["report_path"], os.O_WRONLY)
+    app.initialize(argv + ["--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"])
     os.write(report_fd, f"STATUS {json.dumps(status)}\n".encode())
 
     if settings.get("flood_bytes"):

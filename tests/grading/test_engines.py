@@ -40,4 +40,8 @@ def test_doctor_reports_the_sandbox(repo):
                           capture_output=True, text=True, env=kernel_env(), stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert "ok   sandbox: kernel started" in proc.stdout and "probe connection blocked" in proc.stdout
+    from rnn_course.grading import forkserver
+
+    if forkserver.enabled():
+        assert "fork server on" in proc.stdout and "(fork server)" in proc.stdout, proc.stdout
     assert "keras backend:" in proc.stdout and "device:" in proc.stdout

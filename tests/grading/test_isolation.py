@@ -48,12 +48,49 @@ assert not os.path.exists(REPO + '/tests'), "the repository's reference layers a
 assert os.getcwd() == '/home/student', os.getcwd()
 assert [n for n in os.listdir('.') if not n.startswith('.')] == ['submission.ipynb'], os.listdir('.')
 """,
+    # bubblewrap: /proc is the sandbox's own (its init is 1, the kernel 2). Fork server: the kernel
+    # is PID 2 of its own namespace, and /proc is the template's sandbox's, which holds the template
+    # (1), the submission's chain and nothing else (one submission at a time per template).
     "own_pid_namespace": """
 import os
 pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
-assert pids[:2] == [1, 2] and len(pids) < 10, pids
+assert pids[0] == 1 and len(pids) < 10, pids
 assert os.getpid() == 2, os.getpid()
 assert os.getuid() == 1000 and os.geteuid() == 1000, (os.getuid(), os.geteuid())
+""",
+    "no_capabilities": """
+import os
+status = dict(line.split(':', 1) for line in open('/proc/self/status'))
+for name in ('CapEff', 'CapPrm', 'CapInh', 'CapAmb'):
+    assert int(status[name], 16) == 0, (name, status[name])
+assert status['NoNewPrivs'].strip() == '1', status['NoNewPrivs']
+""",
+    # Under the fork server the template (PID 1 there) and the submission's init chain share the
+    # kernel's command line; all but the kernel itself are non-dumpable.
+    "template_out_of_reach": """
+import os
+me = os.readlink('/proc/self')
+for pid in [p for p in os.listdir('/proc') if p.isdigit() and p != me]:
+    try:
+        cmdline = open(f'/proc/{pid}/cmdline', 'rb').read()
+    except OSError:
+        continue
+    if b'rnn_course.grading.zygote' not in cmdline:
+        continue
+    for what in ('mem', 'environ', 'maps'):
+        try:
+            open(f'/proc/{pid}/{what}', 'rb').read(1)
+        except OSError as e:
+            assert e.errno in (1, 13), (pid, what, e)
+        else:
+            raise AssertionError(f'/proc/{pid}/{what} of the template is readable')
+    for what in ('root', 'cwd'):
+        try:
+            os.listdir(f'/proc/{pid}/{what}')
+        except OSError as e:
+            assert e.errno in (1, 13), (pid, what, e)
+        else:
+            raise AssertionError(f'/proc/{pid}/{what} of the template is readable')
 """,
     "no_network": """
 import socket
