@@ -35,7 +35,7 @@ FLOAT32 = {"rtol": 1e-4, "atol": 1e-5}
 FLOAT64 = {"rtol": 1e-10, "atol": 1e-12}
 # Per-step losses of a short clipped training run (the chapter 05 setup, 20 SGD steps).
 TRAINING = {"rtol": 1e-3, "atol": 1e-5}
-GPU_CHAPTERS = ["05_clipping", "07_custom_rnn_cell", "08_lstm", "09_bidirectional"]
+GPU_CHAPTERS = ["05_clipping", "06_training_from_scratch", "07_custom_rnn_cell", "08_lstm", "09_bidirectional"]
 N, T, D, H = 8, 20, 5, 16
 MEASURED: dict = {}
 # keras.device names. Keras 3.15 with PyTorch fails to create integer variables (a layer's seed
