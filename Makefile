@@ -10,7 +10,7 @@ BVENV := .venv-backends
 BPY := $(BVENV)/bin/python
 BSTAMP := $(BVENV)/.installed
 BACKENDS ?= jax torch
-BACKEND_CHAPTERS ?= 01_rnn_forward,02_bptt,03_sequence_loss,04_vanishing_exploding,05_clipping,06_custom_rnn_cell,07_lstm,08_bidirectional
+BACKEND_CHAPTERS ?= 01_rnn_forward,02_bptt,03_sequence_loss,04_vanishing_exploding,05_clipping,06_training_from_scratch,07_custom_rnn_cell,08_lstm,09_bidirectional
 # Packages of requirements/lock.txt that only TensorFlow needs (left out of requirements/backends.txt).
 TF_ONLY := tensorflow|tensorflow_cpu|astunparse|flatbuffers|gast|google_pasta|grpcio|libclang|protobuf|termcolor|wrapt
 # Keep TensorFlow's C++ start-up logs off stderr (nbgrader scores a test cell that writes to
@@ -27,7 +27,7 @@ help:
 	@echo "make test     unit tests, the grader on an adversarial class (in bubblewrap, installed with apt-get), notebook execution, the nbgrader round trip"
 	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
 	@echo "make test-under-load  the grader and chapter 01's round trip with every core busy (same verdicts as idle)"
-	@echo "make test-backends  unit tests and chapters 01-08 under KERAS_BACKEND=jax and torch (CPU)"
+	@echo "make test-backends  unit tests and chapters 01-09 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
 	@echo "make bench    every chapter's time against its budget (wall and CPU seconds; exit 1 when slow)"

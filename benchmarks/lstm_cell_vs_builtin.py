@@ -11,7 +11,7 @@ Compilation per backend: TensorFlow, ``tf.function`` with XLA (``jit_compile``) 
 ``jax.jit`` (XLA; JAX has no useful uncompiled mode for a recurrent loop); PyTorch, eager (as
 Keras runs it by default; ``torch.compile`` is not measured).
 
-The custom cell is the reference answer of chapter 07 (tests/reference/lstm.py). On a CPU both
+The custom cell is the reference answer of chapter 08 (tests/reference/lstm.py). On a CPU both
 layers run the same generic loop (``keras.layers.RNN`` over the cell's step); on a GPU the
 built-in LSTM switches to NVIDIA's fused cuDNN kernel when its arguments allow it, on every
 backend (TensorFlow's own, ``jax.experimental.rnn``, ``torch.nn.LSTM``'s), except TensorFlow

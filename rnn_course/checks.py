@@ -232,12 +232,14 @@ def check_close(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     hint: str | None = None,
+    mistakes: dict | None = None,
 ) -> np.ndarray:
     """Check type, shape, finiteness and values of an array against the expected one.
 
     On a mismatch the message gives how many entries are wrong, the first and the worst with
     expected and received values, the first wrong time step when ``dims`` has a "T", and a
-    diagnosis of typical slips (sign, transpose, a constant offset).
+    diagnosis of typical slips (sign, transpose, a constant offset) and of the known mistakes
+    in ``mistakes`` whose values the received array equals.
 
     Args:
         received: the student's value.
@@ -246,13 +248,23 @@ def check_close(
         dims: shape letters of the array, e.g. "NTH".
         rtol, atol: tolerances as in ``np.allclose``.
         hint: the likely cause to print when the values differ.
+        mistakes: known wrong answers, ``{diagnosis: the array that mistake gives}``, built by
+            the test (e.g. an oracle with two gate blocks swapped); a received array within
+            ``rtol``/``atol`` of one of them is diagnosed by name.
 
     Returns:
         ``received`` as a numpy array.
+
+    Example:
+        checks.check_close(h, expected, name="h", dims="NH",
+                           mistakes={"gates f, i swapped": oracle(swapped_weights)})
     """
     __tracebackhide__ = True
     expected = to_numpy(expected)
     _check_dims(dims, expected.ndim)
+    if mistakes is not None and (not isinstance(mistakes, dict)
+                                 or not all(isinstance(k, str) and k for k in mistakes)):
+        raise TypeError(f"mistakes must be a dict diagnosis -> array; received: {mistakes!r}")
     array = check_shape(received, expected.shape, name, dims)
     array = check_finite(array, name, dims)
     close = np.isclose(array, expected, rtol=rtol, atol=atol)
@@ -286,6 +298,10 @@ def check_close(
     diagnosis = _diagnose(array, expected, rtol, atol)
     if diagnosis:
         lines.append(f"  {diagnosis}")
+    for what, value in (mistakes or {}).items():
+        value = to_numpy(value)
+        if value.shape == array.shape and np.allclose(array, value, rtol=rtol, atol=atol):
+            lines.append(f"  received = what this mistake gives: {what}.")
     _fail("\n".join(lines), hint)
 
 

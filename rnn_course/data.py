@@ -3,18 +3,18 @@
 Nothing downloads. Four sources:
 
 * ``python_docstrings()`` — a real English corpus for the character-level language model of
-  chapter 09: the prose paragraphs of the docstrings of a fixed list of pure-Python modules of
+  chapter 10: the prose paragraphs of the docstrings of a fixed list of pure-Python modules of
   the standard library, read from the student's own Python installation at run time (nothing
   is redistributed; the text is under the Python Software Foundation License). It is
   deterministic for a given Python version; ``sha256()`` gives its checksum to compare
   (``CORPUS_SHA256`` records the checksums measured with Python 3.11.7).
 * ``sentiment_reviews()`` — short movie reviews from a documented template grammar with
   negation ("was not good") and contrast ("good but ... bad"), labelled by rule, so that word
-  order matters (chapter 10).
+  order matters (chapter 11).
 * ``seasonal_sales()`` — a daily "sales" series: level, linear trend, a weekly pattern and
-  Gaussian noise (chapter 10).
+  Gaussian noise (chapter 11).
 * ``human_dates()`` — dates written in several human formats ("3rd of May 1998", "05/03/98",
-  ...) with their ISO form "1998-05-03" (chapter 10).
+  ...) with their ISO form "1998-05-03" (chapter 11).
 
 Shape letters: N examples, T time steps (or characters).
 """

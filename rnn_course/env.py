@@ -152,7 +152,7 @@ def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
         # One CPU thread: PyTorch runs Keras' recurrent loops op by op, and its worker threads
-        # spin-wait between the course's tiny ops. Measured on 2 shared cores, chapter 07 in fast
+        # spin-wait between the course's tiny ops. Measured on 2 shared cores, chapter 08 in fast
         # mode: 104 s with the default 2 threads, 17 s with 1 (25 s with 2 on an idle machine).
         # GPU work is unaffected. RNN_COURSE_TORCH_THREADS=n overrides.
         torch.set_num_threads(int(os.environ.get("RNN_COURSE_TORCH_THREADS", "1")))

@@ -124,7 +124,7 @@ def lab(finished, tmp_path_factory):
 
 @pytest.fixture
 def fresh_kernels(lab):
-    """Each chapter's kernel is shut down after its test (11 TensorFlow kernels would pile up)."""
+    """Each chapter's kernel is shut down after its test (12 TensorFlow kernels would pile up)."""
     yield
     lab.shutdown_kernels()
 

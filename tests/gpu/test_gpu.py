@@ -1,4 +1,4 @@
-"""On a GPU: the backend sees it, chapters 05-08 run on it, results agree with the CPU, grading works.
+"""On a GPU: the backend sees it, chapters 05-09 run on it, results agree with the CPU, grading works.
 
 Marked ``gpu``; every test skips with the reason when the Keras backend sees no GPU
 (tests/gpu/conftest.py), so CI and laptops report them as skipped, never as passed. On a GPU
@@ -35,7 +35,7 @@ FLOAT32 = {"rtol": 1e-4, "atol": 1e-5}
 FLOAT64 = {"rtol": 1e-10, "atol": 1e-12}
 # Per-step losses of a short clipped training run (the chapter 05 setup, 20 SGD steps).
 TRAINING = {"rtol": 1e-3, "atol": 1e-5}
-GPU_CHAPTERS = ["05_clipping", "06_custom_rnn_cell", "07_lstm", "08_bidirectional"]
+GPU_CHAPTERS = ["05_clipping", "06_training_from_scratch", "07_custom_rnn_cell", "08_lstm", "09_bidirectional"]
 N, T, D, H = 8, 20, 5, 16
 MEASURED: dict = {}
 # keras.device names. Keras 3.15 with PyTorch fails to create integer variables (a layer's seed
@@ -74,12 +74,12 @@ def test_backend_sees_the_gpu(capsys):
 
 LAYERS = {
     # chapter: (factory, input dtype)
-    "06 ElmanCell": lambda dtype: keras.layers.RNN(ElmanCell(H, dtype=dtype), return_sequences=True, dtype=dtype),
-    "06 JordanCell": lambda dtype: keras.layers.RNN(JordanCell(H, 3, dtype=dtype), return_sequences=True,
+    "07 ElmanCell": lambda dtype: keras.layers.RNN(ElmanCell(H, dtype=dtype), return_sequences=True, dtype=dtype),
+    "07 JordanCell": lambda dtype: keras.layers.RNN(JordanCell(H, 3, dtype=dtype), return_sequences=True,
                                                     dtype=dtype),
-    "07 LSTMCell": lambda dtype: keras.layers.RNN(LSTMCell(H, dtype=dtype), return_sequences=True, dtype=dtype),
-    "07 keras LSTM (cuDNN)": lambda dtype: keras.layers.LSTM(H, return_sequences=True, dtype=dtype),
-    "08 Bidirectional(LSTMCell)": lambda dtype: Bidirectional(
+    "08 LSTMCell": lambda dtype: keras.layers.RNN(LSTMCell(H, dtype=dtype), return_sequences=True, dtype=dtype),
+    "08 keras LSTM (cuDNN)": lambda dtype: keras.layers.LSTM(H, return_sequences=True, dtype=dtype),
+    "09 Bidirectional(LSTMCell)": lambda dtype: Bidirectional(
         keras.layers.RNN(LSTMCell(H, dtype=dtype), return_sequences=True, dtype=dtype), dtype=dtype),
 }
 
@@ -102,12 +102,12 @@ def run_layer(device, factory, dtype, weights, x, upstream):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_layers_run_on_the_gpu_and_agree_with_the_cpu(name, dtype):
-    """The graded layers of chapters 06-08 run on the GPU; outputs and gradients match the CPU's."""
+    """The graded layers of chapters 07-09 run on the GPU; outputs and gradients match the CPU's."""
     env.setup(seed=0, verbose=False)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(N, T, D)).astype(dtype)
-    upstream = rng.normal(size=(N, T, 2 * H if name.startswith("08") else H)).astype(dtype)
-    if name.startswith("06 Jordan"):
+    upstream = rng.normal(size=(N, T, 2 * H if name.startswith("09") else H)).astype(dtype)
+    if name.startswith("07 Jordan"):
         upstream = upstream[..., :3]
     weights, y_gpu, g_gpu, placed_gpu = run_layer(GPU, LAYERS[name], dtype, None, x, upstream)
     _, y_cpu, g_cpu, placed_cpu = run_layer(CPU, LAYERS[name], dtype, weights, x, upstream)

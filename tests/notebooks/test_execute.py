@@ -29,7 +29,7 @@ def fast_mode() -> bool:
 
     Under JAX and PyTorch (`make test-backends`) in fast mode, the mode nbgrader grades in:
     PyTorch runs Keras' recurrent loops eagerly, step by step in Python, and JAX compiles each
-    new shape, so the full training of chapters 04-08 alone would take most of CI's budget.
+    new shape, so the full training of chapters 04-09 alone would take most of CI's budget.
     """
     import keras
 

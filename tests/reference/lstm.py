@@ -1,4 +1,4 @@
-"""Reference LSTM for chapter 07: numpy forward/backward of one step, and a Keras LSTMCell.
+"""Reference LSTM for chapter 08: numpy forward/backward of one step, and a Keras LSTMCell.
 
 Kept under tests/ (never in rnn_course, which ships to students): the unit tests in
 tests/unit/test_reference_lstm.py check it against keras.layers.LSTM, the backend's autodiff

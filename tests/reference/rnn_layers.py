@@ -1,4 +1,4 @@
-"""Reference Keras layers of chapters 06 and 08: ElmanCell, JordanCell, Bidirectional.
+"""Reference Keras layers of chapters 07 and 09: ElmanCell, JordanCell, Bidirectional.
 
 Kept under tests/ (never in rnn_course, which ships to students): these are the answers the
 chapters grade, written with ``keras.ops`` only so they run on every Keras backend. The unit

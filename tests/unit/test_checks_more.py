@@ -1,4 +1,4 @@
-"""checks.check_gradient and checks.check_true."""
+"""checks.check_gradient, checks.check_true and the known mistakes of checks.check_close."""
 
 from __future__ import annotations
 
@@ -65,3 +65,29 @@ def test_check_true_rejects_bad_arguments():
         checks.check_true(True, "")
     with pytest.raises(TypeError, match="condition"):
         checks.check_true(np.array([True, False]), "ambiguous")
+
+
+def test_check_close_names_a_known_mistake_that_the_answer_equals():
+    expected = np.linspace(-1.0, 1.0, 8).reshape(2, 4)
+    swapped = expected[:, ::-1].copy()
+    mistakes = {"gates in the order f, i, c, o": swapped, "no bias": expected + 5.0}
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.check_close(swapped, expected, name="h", dims="NH", hint="slices i, f, c, o", mistakes=mistakes)
+    message = str(info.value)
+    assert "received = what this mistake gives: gates in the order f, i, c, o." in message
+    assert "no bias" not in message
+    assert message.endswith("Hint: slices i, f, c, o")
+
+
+def test_check_close_ignores_mistakes_when_right_or_unlike_any():
+    expected = np.linspace(-1.0, 1.0, 6)
+    checks.check_close(expected, expected, name="h", mistakes={"swap": expected[::-1]})
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.check_close(expected * 3, expected, name="h", mistakes={"swap": expected[::-1],
+                                                                        "other shape": np.ones(2)})
+    assert "this mistake" not in str(info.value)
+
+
+def test_check_close_rejects_bad_mistakes():
+    with pytest.raises(TypeError, match="mistakes"):
+        checks.check_close(np.ones(2), np.ones(2), name="h", mistakes=[np.ones(2)])

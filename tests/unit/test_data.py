@@ -64,7 +64,7 @@ def test_docstrings_do_not_depend_on_the_process():
                     reason="checksums recorded for other Python versions only")
 @pytest.mark.parametrize("max_chars", [100_000, 250_000, None])
 def test_docstrings_checksum(max_chars):
-    """The corpus of chapter 09 is the one whose checksum data.CORPUS_SHA256 records."""
+    """The corpus of chapter 10 is the one whose checksum data.CORPUS_SHA256 records."""
     expected = data.CORPUS_SHA256[platform.python_version()][max_chars]
     assert data.sha256(data.python_docstrings(max_chars=max_chars)) == expected
 

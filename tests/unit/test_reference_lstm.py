@@ -1,4 +1,4 @@
-"""The reference LSTM of chapter 07 (tests/reference/lstm.py) against Keras and autodiff.
+"""The reference LSTM of chapter 08 (tests/reference/lstm.py) against Keras and autodiff.
 
 numpy forward/backward: against keras.layers.LSTMCell, autodiff of keras.layers.LSTM
 (rnn_course.autodiff) and finite differences (rnn_course.gradcheck), all in float64. The Keras

@@ -1,4 +1,4 @@
-"""The reference layers of chapters 06 and 08 (tests/reference/rnn_layers.py) against Keras.
+"""The reference layers of chapters 07 and 09 (tests/reference/rnn_layers.py) against Keras.
 
 ElmanCell in keras.layers.RNN equals keras.layers.SimpleRNN, and Bidirectional equals
 keras.layers.Bidirectional, weight for weight (float64 within 1e-6 or better, float32 within

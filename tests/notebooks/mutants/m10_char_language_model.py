@@ -1,8 +1,8 @@
-"""Mutants of chapter 09_char_language_model: each is the solution with one typical mistake."""
+"""Mutants of chapter 10_char_language_model: each is the solution with one typical mistake."""
 
 from tests.notebooks.mutants import M
 
-CH = "09_char_language_model"
+CH = "10_char_language_model"
 SYMBOLS = "self.symbols = [UNK] + sorted(c for c, n in counts.items() if n >= min_count)"
 
 MUTANTS = [

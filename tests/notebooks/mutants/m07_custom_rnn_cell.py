@@ -1,8 +1,8 @@
-"""Mutants of chapter 06_custom_rnn_cell: each is the solution with one typical mistake."""
+"""Mutants of chapter 07_custom_rnn_cell: each is the solution with one typical mistake."""
 
 from tests.notebooks.mutants import M
 
-CH = "06_custom_rnn_cell"
+CH = "07_custom_rnn_cell"
 
 MUTANTS = [
     M(CH, "elman_cell", "ops.matmul(h_prev, self.recurrent_kernel) + self.bias",

@@ -1,8 +1,8 @@
-"""Mutants of chapter 10_applications: each is the solution with one typical mistake."""
+"""Mutants of chapter 11_applications: each is the solution with one typical mistake."""
 
 from tests.notebooks.mutants import M
 
-CH = "10_applications"
+CH = "11_applications"
 
 MUTANTS = [
     M(CH, "pad_reviews", "ids[n, : len(row)] = row", "ids[n, max_len - len(row):] = row", {"test_pad_reviews"},

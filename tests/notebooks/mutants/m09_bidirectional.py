@@ -1,8 +1,8 @@
-"""Mutants of chapter 08_bidirectional: each is the solution with one typical mistake."""
+"""Mutants of chapter 09_bidirectional: each is the solution with one typical mistake."""
 
 from tests.notebooks.mutants import M
 
-CH = "08_bidirectional"
+CH = "09_bidirectional"
 
 MUTANTS = [
     M(CH, "merge_directions", "return (y_forward + y_backward) / 2", "return y_forward + y_backward",
