@@ -326,6 +326,7 @@ class Sandbox:
         if server.busy:  # this thread already runs a forked sandbox: the template serves one
             return False
         sizes = self.limits.sizes()
+        label = self.settings["isolation"]
         self.settings["isolation"] = f"{self.isolation.tool} (fork server)"
         request = {
             "settings": self.settings, "env": {k: v for k, v in self.env.items() if k != "RNN_COURSE_SANDBOX"},
@@ -346,27 +347,44 @@ class Sandbox:
                 forkserver._LOCAL.broken = self.fork_note = f"the fork server failed: {exc}"[:300]
                 for fd in (out_r, report_r):
                     os.close(fd)
+                self.settings["isolation"] = label
                 return False
         finally:
             theirs.close()
             os.close(out_w)
             os.close(report_w)
         os.set_blocking(report_r, False)
-        os.close(self.report_fd)
-        self.report_fd = report_r
-        self.proc = forkserver.Forked(pid, os.fdopen(out_r, "rb", buffering=0))
-        self.capture = _Capture(self.proc.stdout)
-        with ours:
-            ours.sendall(json.dumps(request).encode())
-        deadline = time.monotonic() + self.limits.startup_timeout
-        while self.init_pid is None:
+        proc = forkserver.Forked(pid, os.fdopen(out_r, "rb", buffering=0))
+        capture = _Capture(proc.stdout)
+        init, deadline = None, time.monotonic() + self.limits.startup_timeout
+        try:
+            with ours:
+                ours.sendall(json.dumps(request).encode())
+        except OSError:
+            pass  # the child is gone: found below
+        while init is None:
             found = forkserver.children(pid)
             if found:
-                self.init_pid = found[0]
-            elif self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the kernel exited while starting: " + self.capture.text()[-300:])
+                init = found[0]
+            elif proc.poll() is not None or time.monotonic() > deadline:
+                # Nothing of the submission has run (its kernel would be the init's child): this
+                # worker goes on without the fork server, this submission included.
+                for victim in _descendants(pid):
+                    try:
+                        os.kill(victim, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                os.close(report_r)
+                why = capture.text()[-300:].strip() or "no message"
+                forkserver.discard()
+                forkserver._LOCAL.broken = self.fork_note = f"the fork server's child did not start: {why}"[:300]
+                self.server = None
+                self.settings["isolation"] = label
+                return False
             else:
                 time.sleep(0.005)
+        os.close(self.report_fd)
+        self.report_fd, self.proc, self.capture, self.init_pid = report_r, proc, capture, init
         return True
 
     def _connect(self, info: dict, client_ip: str) -> None:

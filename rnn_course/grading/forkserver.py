@@ -175,7 +175,7 @@ class ForkServer:
             if select.select([self.control], [], [], 0.5)[0]:
                 message = self.control.recv(256)
                 if not message.startswith(prefix):
-                    raise ForkServerError(f"the template said {message[:200]!r}")
+                    raise ForkServerError(f"the template said {message[:200].decode(errors='replace')}")
                 return message
             if not self.alive():
                 raise ForkServerError("the template exited: " + self.capture.text()[-300:])

@@ -219,6 +219,36 @@ def _reap(children: set, kill: bool) -> None:
         children.discard(pid)
 
 
+def _self_test() -> str | None:
+    """Fork a child through the same steps as a submission's (namespaces, tmpfs, init, no
+    capabilities) and back; None when it worked, else what failed (the grader then takes the
+    per-submission path: some kernels forbid user namespaces inside a sandbox)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            _enter_namespaces({"/tmp": 1 << 16}, os.getuid(), os.getgid())
+            inner = os.fork()
+            if inner == 0:
+                try:
+                    _drop_privileges()
+                    os._exit(0)
+                except BaseException as exc:  # noqa: BLE001
+                    os.write(w, f"{exc}".encode()[:150])
+                    os._exit(1)
+            code = os.waitstatus_to_exitcode(os.waitpid(inner, 0)[1])
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, f"{exc}".encode()[:150])
+        os._exit(code if code == 0 else 1)
+    os.close(w)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    message = os.read(r, 200).decode(errors="replace")
+    os.close(r)
+    return None if code == 0 else f"self-test failed: {message or code}"
+
+
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     _check(_prctl(PR_SET_DUMPABLE, 0), "prctl(PR_SET_DUMPABLE)")
@@ -231,6 +261,10 @@ def main() -> None:
     import ipykernel.kernelapp  # noqa: F401
     import matplotlib.font_manager  # noqa: F401  (builds the font list once, not per submission)
 
+    failure = _self_test()
+    if failure:
+        control.sendall(f"error: {failure}".encode()[:200])
+        return
     control.sendall(b"ready")
     children: set = set()
     while True:

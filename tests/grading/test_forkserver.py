@@ -161,3 +161,20 @@ def test_a_template_that_fails_gives_way_to_a_sandbox_per_submission(tmp_path, m
         assert result.verdicts["check"]["passed"], _failure(result)
         assert "fork server" not in result.sandbox["isolation"], result.sandbox
         assert any("fork server off for this worker" in e and "simulated" in e for e in result.events), result.events
+
+
+def test_a_child_that_does_not_start_gives_way_before_any_student_code(tmp_path, monkeypatch):
+    """A fork whose namespaces fail (its init never appears): the same submission is graded by a
+    sandbox of its own, and the worker keeps that path."""
+    real = forkserver.children
+    templates = lambda: {server.pid for server in forkserver._ALL}  # noqa: E731
+    monkeypatch.setattr(forkserver, "children", lambda pid: real(pid) if pid in templates() else [])
+    monkeypatch.setattr(forkserver.Forked, "poll", lambda self: -9)
+    nb = _notebook("import os\nPID = os.getpid()\n", test="assert student.PID == 2, student.PID\n")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        results = list(pool.map(lambda name: _grade(nb, tmp_path, name), ["one", "two"]))
+    for result in results:
+        assert result.verdicts["check"]["passed"], _failure(result)
+        assert "fork server" not in result.sandbox["isolation"], result.sandbox
+        assert any("fork server off for this worker" in e for e in result.events), result.events
+    assert any("did not start" in e for e in results[0].events), results[0].events
