@@ -335,6 +335,10 @@ class Sandbox:
             "tmpfs": {isolation.SCRATCH: sizes.scratch, "/tmp": sizes.tmp, "/dev/shm": sizes.shm,
                       isolation.KERNEL_DIR: sizes.kernel},
         }
+        # The Python installation, environment or package under one of those folders (a clone
+        # in /tmp): bound again above the child's fresh tmpfs.
+        request["keep"] = [str(root) for root in isolation.python_roots()
+                           if any(Path(folder) in root.parents for folder in request["tmpfs"])]
         ours, theirs = socket.socketpair()
         out_r, out_w = os.pipe()
         report_r, report_w = os.pipe()

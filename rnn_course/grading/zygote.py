@@ -43,7 +43,8 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND = 0x1, 0x2, 0x4, 0x20, 0x1000
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -75,8 +76,14 @@ def _die_with_parent() -> None:
     _check(_prctl(PR_SET_PDEATHSIG, signal.SIGKILL), "prctl(PR_SET_PDEATHSIG)")
 
 
-def _enter_namespaces(sizes: dict, uid: int, gid: int) -> None:
-    """C1: new namespaces, this user mapped to itself, fresh tmpfs folders, hostname."""
+def _enter_namespaces(sizes: dict, uid: int, gid: int, keep: list = ()) -> None:
+    """C1: new namespaces, this user mapped to itself, fresh tmpfs folders, hostname.
+
+    ``keep``: read-only folders of the template that lie under one of the tmpfs folders (a
+    checkout or virtual environment under ``/tmp``): bound again, read-only, on top of the
+    fresh tmpfs, as bubblewrap's binds sit on top of its own.
+    """
+    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
                          | CLONE_NEWUTS), "unshare")
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
@@ -86,6 +93,13 @@ def _enter_namespaces(sizes: dict, uid: int, gid: int) -> None:
     for folder, size in sizes.items():
         _check(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                            f"size={int(size)},mode=0755".encode()), f"mount tmpfs {folder}")
+    for path, fd in kept.items():
+        os.makedirs(path, exist_ok=True)
+        _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None),
+               f"bind {path}")
+        _check(_libc.mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                           None), f"remount {path} read-only")
+        os.close(fd)
     _check(_libc.sethostname(b"sandbox", 7), "sethostname")
 
 
@@ -134,7 +148,7 @@ def _child(channel: int, output: int, report: int) -> None:
         os.dup2(output, 2)
         _close_fds_except({channel, output, report})
         request = _read_request(channel)
-        _enter_namespaces(request["tmpfs"], os.getuid(), os.getgid())
+        _enter_namespaces(request["tmpfs"], os.getuid(), os.getgid(), request.get("keep", []))
         init = os.fork()
         if init == 0:
             _init(request, report)
