@@ -83,13 +83,14 @@ def _enter_namespaces(sizes: dict, uid: int, gid: int, keep: list = ()) -> None:
     checkout or virtual environment under ``/tmp``): bound again, read-only, on top of the
     fresh tmpfs, as bubblewrap's binds sit on top of its own.
     """
-    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
                          | CLONE_NEWUTS), "unshare")
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    # opened in the new mount namespace (a bind's source must be a mount of the caller's)
+    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}
     for folder, size in sizes.items():
         _check(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                            f"size={int(size)},mode=0755".encode()), f"mount tmpfs {folder}")
