@@ -50,8 +50,9 @@ endef
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(call venv,$(VENV),requirements/lock.txt)
 
+# --durations: the slowest tests (a module fixture's time goes to its first test) in CI's log.
 test: $(STAMP) bubblewrap
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not notebook and not grading"
@@ -61,7 +62,7 @@ test-notebooks: $(STAMP)  ## RNN_COURSE_TEST_CHAPTERS=02_bptt,... limits the cha
 
 # `make test` grades the first mutant of every exercise; this grades all the others (CI runs both).
 test-mutants: $(STAMP)
-	RNN_COURSE_MUTANTS=extra $(PY) -m pytest tests/notebooks/test_nbgrader_roundtrip.py -k test_mutant_loses_points
+	RNN_COURSE_MUTANTS=extra $(PY) -m pytest --durations=5 tests/notebooks/test_nbgrader_roundtrip.py -k test_mutant_loses_points
 
 test-grading: $(STAMP) bubblewrap
 	$(PY) -m pytest -m grading

@@ -9,15 +9,18 @@ in the same run times
 3. `rnn-course grade SUBMISSIONS --force` in another course directory, each kernel in the
    bubblewrap sandbox (when it works here): ``--workers N`` and ``--workers 1`` with the fork
    server (one template per worker, a fork per submission), ``--workers N`` without it
-   (``RNN_COURSE_FORK_SERVER=0``: a sandbox and an interpreter per submission);
+   (``RNN_COURSE_FORK_SERVER=0``: a sandbox and an interpreter per submission), and each of
+   ``--workers N`` and ``--workers 1`` also with ``--threads 2`` (every kernel's TensorFlow on two
+   threads, as before the default became one);
 4. ``--workers N`` with ``RNN_COURSE_ISOLATION=none`` (the in-kernel guard alone), in a third one;
 
 and prints the times, the speed-up over nbgrader, each run's overhead per submission over the
 bare execution (worker-seconds per submission minus the bare time) and the peak memory of the
 grading process tree (PSS: pages shared by the template and its forks counted once). All
-gradings must agree on every student's score (checked). ``--no-nbgrader`` leaves out step 2.
+gradings must agree on every student's score (checked). ``--no-nbgrader`` leaves out step 2;
+``--quick`` keeps only ``--workers N`` with one and two threads in step 3 and leaves out step 4.
 
-    .venv/bin/python benchmarks/grade_class.py [--students 40] [--workers 2] [--chapter 01_rnn_forward] [--no-nbgrader]
+    .venv/bin/python benchmarks/grade_class.py [--students 40] [--workers 2] [--chapter 01_rnn_forward] [--no-nbgrader] [--quick]
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def main() -> int:
     parser.add_argument("--chapter", default="01_rnn_forward")
     parser.add_argument("--bare-runs", type=int, default=3)
     parser.add_argument("--no-nbgrader", action="store_true", help="skip the serial nbgrader run")
+    parser.add_argument("--quick", action="store_true",
+                        help="only nbgrader and --workers N (threads 1 and 2): skip --workers 1, no fork server, guard only")
     args = parser.parse_args()
     chapter = args.chapter
 
@@ -109,11 +114,11 @@ def main() -> int:
             serial.autograde(chapter)
             nbgrader_s = time.perf_counter() - start
 
-        def grade(course, workers, **env):
+        def grade(course, workers, *extra, **env):
             """Seconds, and the peak proportional set size (PSS) of the grading process tree."""
             start = time.perf_counter()
             proc = subprocess.Popen([sys.executable, "-m", "rnn_course.cli", "--course", str(course.root), "grade",
-                                     str(submissions), "--workers", str(workers), "--quiet", "--force"],
+                                     str(submissions), "--workers", str(workers), "--quiet", "--force", *extra],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     env={**kernel_env(), **env})
             peak = 0
@@ -129,17 +134,22 @@ def main() -> int:
 
         sandbox = isolation.probe()
         runs = {}
-        for label, course, workers, env in (
-                (f"rnn-course grade --workers {args.workers}", ours, args.workers, {}),
-                ("rnn-course grade --workers 1", ours, 1, {}),
-                (f"  --workers {args.workers}, no fork server", ours, args.workers, {"RNN_COURSE_FORK_SERVER": "0"}),
-                (f"  --workers {args.workers}, guard only", guard_only, args.workers, {"RNN_COURSE_ISOLATION": "none"})):
-            runs[label] = (*grade(course, workers, **env), workers)
+        plan = [(f"rnn-course grade --workers {args.workers}", ours, args.workers, (), {}),
+                (f"  --workers {args.workers} --threads 2", ours, args.workers, ("--threads", "2"), {})]
+        if not args.quick:
+            plan += [("rnn-course grade --workers 1", ours, 1, (), {}),
+                     ("  --workers 1 --threads 2", ours, 1, ("--threads", "2"), {}),
+                     (f"  --workers {args.workers}, no fork server", ours, args.workers, (),
+                      {"RNN_COURSE_FORK_SERVER": "0"}),
+                     (f"  --workers {args.workers}, guard only", guard_only, args.workers, (),
+                      {"RNN_COURSE_ISOLATION": "none"})]
+        for label, course, workers, extra, env in plan:
+            runs[label] = (*grade(course, workers, *extra, **env), workers)
         ours_s = runs[f"rnn-course grade --workers {args.workers}"][0]
 
         b = {s: v.auto for s, v in ours.scores(chapter).items()}
         a = {s: v.auto for s, v in serial.scores(chapter).items()} if nbgrader_s else b
-        c = {s: v.auto for s, v in guard_only.scores(chapter).items()}
+        c = {s: v.auto for s, v in guard_only.scores(chapter).items()} if not args.quick else b
         differ = {s: (a[s], b.get(s), c.get(s)) for s in a if not a[s] == b.get(s) == c.get(s)}
 
     n = args.students

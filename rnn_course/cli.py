@@ -47,7 +47,7 @@ def cmd_grade(args) -> int:
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                     cell_wall=args.cell_wall, notebook_wall=args.notebook_wall,
                     memory_bytes=int(args.memory_gb * 2**30) if args.memory_gb else None,
-                    output_bytes=args.output_kb * 1024)
+                    output_bytes=args.output_kb * 1024, threads=args.threads)
     report = grade_class(
         _course(args).root, Path(args.submissions), workers=args.workers, chapter=args.chapter,
         engine=args.engine, scheduler=args.scheduler, limits=limits, force=args.force,
@@ -112,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
                    help="wall-clock ceiling per notebook (default 3 x notebook-timeout)")
     g.add_argument("--memory-gb", type=float, default=8.0, help="memory per kernel in GiB (0: no limit)")
     g.add_argument("--output-kb", type=int, default=2048, help="output kept per notebook in KiB")
+    g.add_argument("--threads", type=int, default=1,
+                   help="CPU threads of each kernel's TensorFlow/PyTorch (default 1: one kernel per core "
+                        "with --workers' default, and the same arithmetic on any machine)")
     g.add_argument("--force", action="store_true", help="execute again even unchanged submissions")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_grade)

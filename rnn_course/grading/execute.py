@@ -60,6 +60,7 @@ class Limits:
     processes: int = 1024                # processes and threads of the submission (RLIMIT_NPROC)
     files: int = 20_000                  # files and folders in the sandbox's tmpfs folders
     scratch_bytes: int = 512 * 2**20     # size of the scratch folder (a tmpfs; /tmp: half)
+    threads: int = 1                     # CPU threads of each kernel's and trusted process's framework
 
     def walls(self) -> tuple:
         """(cell, notebook) wall-clock ceilings: generous, for code that sleeps or blocks."""
@@ -88,7 +89,19 @@ class Execution:
         return dataclasses.asdict(self)
 
 
-def kernel_environment(home: str, tmp: str, settings: dict) -> dict:
+def thread_environment(threads: int) -> dict:
+    """Variables that give TensorFlow (intra- and inter-op pools), OpenMP and PyTorch ``threads``
+    CPU threads each. The grader runs one kernel per core by default, so one thread each uses the
+    cores without two kernels' pools fighting for them, and a reduction is summed in the same
+    order on any machine (a pool's size decides how a sum is split)."""
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be an integer >= 1; received: {threads!r}")
+    n = str(threads)
+    return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n, "OMP_NUM_THREADS": n,
+            "RNN_COURSE_TORCH_THREADS": n}
+
+
+def kernel_environment(home: str, tmp: str, settings: dict, threads: int = 1) -> dict:
     """A minimal environment for the sandbox kernel (no inherited secrets or course paths)."""
     keep = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
             "RNN_COURSE_LONG", "XLA_FLAGS", "JAX_PLATFORMS")
@@ -106,6 +119,7 @@ def kernel_environment(home: str, tmp: str, settings: dict) -> dict:
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "NBGRADER_EXECUTION": "autograde",   # what nbgrader sets; chapters run in fast mode
         "RNN_COURSE_SANDBOX": json.dumps(settings),
+        **thread_environment(threads),
     })
     return env
 
@@ -258,7 +272,7 @@ class Sandbox:
             "isolate_network": not self.isolation.active,
             "isolation": self.isolation.tool or f"none ({self.isolation.detail})",
         }
-        self.env = kernel_environment(self.scratch, tmp, self.settings)
+        self.env = kernel_environment(self.scratch, tmp, self.settings, limits.threads)
         self.proc = None
         self.init_pid = None      # bubblewrap: host PID of the sandbox's PID 1
         self.kc = None
@@ -677,7 +691,7 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
     trusted = None
     try:
         # Started (or reset, when this thread graded a notebook before) while the kernel starts.
-        trusted = verdict.acquire(imports or "")
+        trusted = verdict.acquire(imports or "", limits.threads)
         printed_before = trusted.capture.total if trusted.capture else 0
         try:
             sandbox.start()

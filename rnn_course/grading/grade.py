@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 
 from rnn_course.grading import intake, record, results
-from rnn_course.grading.execute import Limits, execute
+from rnn_course.grading.execute import Limits, execute, thread_environment
 from rnn_course.grading.merge import Template, merge
 
 GRADER_VERSION = "1"
@@ -193,6 +193,7 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
     if workers < 1:
         raise ValueError(f"workers must be >= 1; received: {workers}")
     limits = limits or Limits()
+    thread_environment(limits.threads)  # a ValueError now, not one per student later
     templates = {c: Template.from_source(c, course.source(c)) for c in names}
     found = intake.discover(Path(submissions), names, chapter)
     rows: list = []

@@ -228,9 +228,10 @@ if __name__ == "__main__":
 class TrustedProcess:
     """The grader's handle on one trusted process (started by the grader, never in the sandbox)."""
 
-    def __init__(self, preamble: str, environment: dict | None = None):
+    def __init__(self, preamble: str, environment: dict | None = None, threads: int = 1):
         self.preamble = preamble
         self.environment = environment
+        self.threads = threads
         self.proc = None
         self.inbox = None
         self.capture = None
@@ -241,9 +242,11 @@ class TrustedProcess:
 
         from rnn_course.grading.execute import _Capture
 
+        from rnn_course.grading.execute import thread_environment
+
         env = dict(os.environ if self.environment is None else self.environment)
         env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0",
-                    "NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "Agg"})
+                    "NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "Agg", **thread_environment(self.threads)})
         env.pop("RNN_COURSE_SANDBOX", None)
         read_end, write_end = os.pipe()
         try:
@@ -339,7 +342,7 @@ class TrustedProcess:
 _IDLE = threading.local()
 
 
-def acquire(preamble: str) -> TrustedProcess:
+def acquire(preamble: str, threads: int = 1) -> TrustedProcess:
     """A trusted process for one notebook: this thread's previous one, reset, or a new one started.
 
     The trusted process runs no student code and its namespace and seeds are reset between
@@ -349,10 +352,10 @@ def acquire(preamble: str) -> TrustedProcess:
     previous = getattr(_IDLE, "process", None)
     _IDLE.process = None
     if previous is not None:
-        if previous.reset(preamble):
+        if previous.threads == threads and previous.reset(preamble):
             return previous
         previous.stop()
-    process = TrustedProcess(preamble)
+    process = TrustedProcess(preamble, threads=threads)
     process.start()
     return process
 

@@ -58,6 +58,12 @@ assert pids[0] == 1 and len(pids) < 10, pids
 assert os.getpid() == 2, os.getpid()
 assert os.getuid() == 1000 and os.geteuid() == 1000, (os.getuid(), os.geteuid())
 """,
+    # One framework thread per kernel (Limits.threads): the workers, one per core, use the cores.
+    "one_framework_thread": """
+import os
+for name in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS', 'RNN_COURSE_TORCH_THREADS'):
+    assert os.environ.get(name) == '1', (name, os.environ.get(name))
+""",
     "no_capabilities": """
 import os
 status = dict(line.split(':', 1) for line in open('/proc/self/status'))

@@ -20,6 +20,7 @@ import pytest
 from rnn_course import samples
 from rnn_course.course import Course
 from rnn_course.grading import grade, results
+from rnn_course.grading.execute import Limits
 
 CHAPTER = "01_rnn_forward"
 OTHER = "00_setup"
@@ -282,3 +283,23 @@ def test_graded_without_isolation_is_said_and_flagged(course, notebooks, tmp_pat
     assert "unisolated" in report.format() and "no-isolation" in report.format()
     with Gradebook(course.gradebook_url) as gb:
         assert gb.find_submission_notebook(CHAPTER, CHAPTER, "unisolated").flagged
+
+
+def test_every_kernel_and_trusted_process_gets_the_thread_count():
+    """Limits.threads reaches the kernel's environment and the trusted process's; bad counts are refused."""
+    from rnn_course.grading import verdict
+    from rnn_course.grading.execute import kernel_environment, thread_environment
+
+    env = kernel_environment("/home/student", "/tmp", {}, threads=3)
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "RNN_COURSE_TORCH_THREADS"):
+        assert env[name] == "3", name
+    assert kernel_environment("/home/student", "/tmp", {})["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert verdict.TrustedProcess("", threads=2).threads == 2
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="threads"):
+            thread_environment(bad)
+
+
+def test_a_bad_thread_count_stops_the_run_before_any_student(course, tmp_path):
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        grade.grade_class(course.root, tmp_path, limits=Limits(threads=0), progress=False)
