@@ -99,28 +99,44 @@ def _printable(text: str) -> str:
 
 
 class Progress:
-    """A one-line progress bar with ETA on a terminal, one line per submission otherwise."""
+    """Progress of a grading run: rich's live bar with the elapsed time and an ETA on a terminal,
+    one plain line per submission otherwise (a log, CI, a pipe).
 
-    def __init__(self, total: int, stream=None):
+    ``force_terminal`` is for tests (rich renders the bar into any stream then).
+    """
+
+    def __init__(self, total: int, stream=None, force_terminal: bool | None = None):
+        from rich.console import Console
+
         self.total, self.done, self.started = total, 0, time.monotonic()
         self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.console = Console(file=self.stream, force_terminal=force_terminal, highlight=False)
+        self.bar = None
+        if self.console.is_terminal:
+            from rich import progress as rp
+
+            self.bar = rp.Progress(rp.BarColumn(), rp.MofNCompleteColumn(), rp.TextColumn("elapsed"),
+                                   rp.TimeElapsedColumn(), rp.TextColumn("ETA"), rp.TimeRemainingColumn(),
+                                   rp.TextColumn("{task.description}"), console=self.console,
+                                   transient=False)
+            self.task = self.bar.add_task("", total=total)
+            self.bar.start()
 
     def step(self, text: str) -> None:
         self.done += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=text)
+            if self.done >= self.total:
+                self.bar.stop()
+            return
         elapsed = time.monotonic() - self.started
         eta = elapsed / self.done * (self.total - self.done)
-        width = 24
-        filled = int(width * self.done / max(self.total, 1))
-        bar = "#" * filled + "." * (width - filled)
-        line = f"[{bar}] {self.done}/{self.total} elapsed {elapsed:5.0f} s  ETA {eta:5.0f} s  {text}"
-        if self.tty:
-            self.stream.write("\r" + line[:160].ljust(160))
-            if self.done == self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
+        self.stream.write(f"{self.done}/{self.total} elapsed {elapsed:5.0f} s  ETA {eta:5.0f} s  {text}\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        if self.bar is not None and self.done < self.total:
+            self.bar.stop()
 
 
 def _run(jobs: list, workers: int, engine: str, scheduler: str | None):
@@ -197,6 +213,7 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
     templates = {c: Template.from_source(c, course.source(c)) for c in names}
     found = intake.discover(Path(submissions), names, chapter)
     rows: list = []
+    bar = None
 
     # Scratch folders live in a short temporary path: Unix socket paths are limited to ~100 bytes.
     base = Path(tempfile.mkdtemp(prefix="rcg-", dir=workdir))
@@ -250,6 +267,8 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
         for key, execution in _run(jobs, workers, engine, scheduler):
             finish(key, execution)
     finally:
+        if bar is not None:
+            bar.close()
         shutil.rmtree(base, ignore_errors=True)
     return Report(rows, time.monotonic() - started, workers, engine)
 

@@ -303,3 +303,23 @@ def test_every_kernel_and_trusted_process_gets_the_thread_count():
 def test_a_bad_thread_count_stops_the_run_before_any_student(course, tmp_path):
     with pytest.raises(ValueError, match="threads must be an integer >= 1"):
         grade.grade_class(course.root, tmp_path, limits=Limits(threads=0), progress=False)
+
+
+def test_progress_is_rich_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    plain = io.StringIO()
+    bar = grade.Progress(2, stream=plain)
+    bar.step("alice 01 3/5 ok")
+    bar.step("bob 01 5/5 ok")
+    lines = plain.getvalue().splitlines()
+    assert [line.split()[0] for line in lines] == ["1/2", "2/2"], lines
+    assert "ETA" in lines[0] and lines[1].endswith("bob 01 5/5 ok"), lines
+
+    terminal = io.StringIO()
+    bar = grade.Progress(2, stream=terminal, force_terminal=True)
+    assert bar.bar is not None
+    bar.step("alice 01 3/5 ok")
+    bar.step("bob 01 5/5 ok")
+    text = terminal.getvalue()
+    assert "2/2" in text and "bob 01 5/5 ok" in text and "ETA" in text, text[-400:]
