@@ -46,14 +46,22 @@ _PRECISION = 6
 
 
 class CheckFailure(AssertionError):
-    """A student's answer is wrong; the message explains what and where."""
+    """A student's answer is wrong; the message explains what and where.
+
+    ``diagnosis`` is the bug in a few words without the student's values (the hint when the check
+    has one, else the first line of the message): what ``rnn-course report`` groups a class by.
+    """
+
+    def __init__(self, message: str = "", diagnosis: str | None = None):
+        super().__init__(message)
+        self.diagnosis = diagnosis if diagnosis is not None else str(message).split("\n", 1)[0]
 
 
 def _fail(message: str, hint: str | None = None) -> None:
     __tracebackhide__ = True
     if hint:
         message = f"{message}\nHint: {hint}"
-    raise CheckFailure(message)  # your answer failed a check: the message below says why
+    raise CheckFailure(message, diagnosis=hint)  # your answer failed a check: the message below says why
 
 
 def _fmt(value) -> str:
@@ -101,13 +109,14 @@ def call(fn: Callable, *args, name: str | None = None, **kwargs):
     except NotImplementedError:
         raise CheckFailure(
             f"{label} is not implemented yet: replace `raise NotImplementedError()` "
-            "with your code."
+            "with your code.", diagnosis=f"{label} is not implemented yet"
         ) from None
     except CheckFailure:
         raise
     except Exception as exc:
         raise CheckFailure(
-            f"{label}(...) raised {_type_name(exc)}: {exc}\n" + _student_lines(exc)
+            f"{label}(...) raised {_type_name(exc)}: {exc}\n" + _student_lines(exc),
+            diagnosis=f"{label}(...) raised {_type_name(exc)}",  # not the student's own message
         ) from exc
 
 

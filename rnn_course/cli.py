@@ -73,6 +73,23 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from rnn_course.grading import report
+
+    course = _course(args)
+    out = Path(args.out) if args.out else course.root / "reports"
+    csv_path, html_path, built = report.write(course.root, out, args.chapter)
+    for cell in built.cells:
+        top = cell.sorted_groups()[:1]
+        worst = f"; most common: {top[0][0]} ({len(top[0][1])})" if top else ""
+        print(f"{cell.chapter} {cell.cell}: {cell.passed}/{cell.graded} passed{worst}")
+    for chapter, left in sorted(built.unverified.items()):
+        print(f"{chapter}: {len(left)} record(s) left out, their MAC does not verify: {' '.join(left[:5])}")
+    print(csv_path)
+    print(html_path)
+    return 0
+
+
 def cmd_doctor(args) -> int:
     import platform
 
@@ -129,6 +146,11 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="nbgrader export of the gradebook to CSV")
     e.add_argument("csv")
     e.set_defaults(func=cmd_export)
+
+    r = sub.add_parser("report", help="what the class got wrong: per test cell, failures grouped by diagnosis")
+    r.add_argument("--out", default=None, help="folder for report.csv and report.html (default: COURSE/reports)")
+    r.add_argument("--chapter", default=None, help="only this chapter")
+    r.set_defaults(func=cmd_report)
 
     d = sub.add_parser("doctor", help="check the environment, device, kernel and sandbox")
     d.set_defaults(func=cmd_doctor)

@@ -731,9 +731,12 @@ def execute(notebook: dict, *, workdir: Path, deny_roots: list, allow_roots: lis
             timeout, wall = min(limits.cell_timeout, cpu_left), min(cell_wall, wall_left)
             used, cell_started = dict(budget), time.monotonic()
             if is_test:
+                detail: dict = {}
                 reply, outputs, why = _run_test(sandbox, trusted, cell.source, grade_id, timeout, wall, budget,
-                                                events)
+                                                events, detail)
                 verdicts[grade_id] = {"passed": why == "passed", "why": why[:300]}
+                if why != "passed":
+                    verdicts[grade_id]["diagnosis"] = detail.get("diagnosis") or why[:200]
             else:
                 reply, outputs = sandbox.run(cell.source, timeout, budget=budget, wall=wall)
             # CPU: the student's side only (what the limits count); wall: the whole cell, a test
@@ -777,7 +780,7 @@ MAX_REQUEST_B64 = 96 * 2**20
 
 
 def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, wall: float, budget: dict,
-              events: list) -> tuple:
+              events: list, detail: dict | None = None) -> tuple:
     """One test cell: it runs in the trusted process; each of its calls to the student's code is
     executed in the sandbox, and only the reply's bytes go back.
 
@@ -811,6 +814,8 @@ def _run_test(sandbox: Sandbox, trusted, source: str, grade_id, timeout: float, 
             why = "passed" if message.get("status") == "ok" else str(message.get("why", "failed"))
             if message.get("status") == "stopped":
                 why = LIMIT_REPLIES.get(reply, (reply, False))[0] if reply != "ok" else why
+            elif detail is not None and message.get("status") == "error":
+                detail["diagnosis"] = str(message.get("diagnosis", ""))[:200]
             return reply, outputs, why
         if message.get("op") != "call" or not isinstance(message.get("payload"), str) \
                 or len(message["payload"]) > MAX_REQUEST_B64:

@@ -131,12 +131,34 @@ def _why(exc: BaseException) -> str:
     return f"the test could not run ({_ename(exc)})"
 
 
+def diagnosis(exc: BaseException) -> str:
+    """The failure in a few words, for grouping a class by misconception (``rnn-course report``):
+    a check's own diagnosis, an assertion's first line, or the type a student's code raised
+    (never its message, which the student writes). Numbers become ``#`` (they differ per student)."""
+    import re
+
+    from rnn_course.checks import CheckFailure
+    from rnn_course.student_side import StudentError
+
+    if isinstance(exc, CheckFailure):
+        text = exc.diagnosis or ""
+    elif isinstance(exc, StudentError):
+        name = re.sub(r"\W", "", str(getattr(exc, "type_name", "") or "an exception"))[:40]
+        text = f"the student's code raised {name}"
+    elif isinstance(exc, AssertionError):
+        text = str(exc).split("\n", 1)[0] or "an assertion failed"
+    else:
+        text = f"the test could not run ({_ename(exc)})"
+    text = re.sub(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", "#", text)
+    return " ".join(text.split())[:200]
+
+
 def run_cell(source: str, name: str, namespace: dict, stdout) -> dict:
     """Execute one test cell's source in ``namespace``; the verdict is whether it raised."""
     from rnn_course.student_side import SandboxStopped
 
     outputs = []
-    status, why = "ok", "passed"
+    status, why, found = "ok", "passed", ""
     with contextlib.redirect_stdout(stdout):
         try:
             exec(compile(source, f"<test cell {name}>", "exec"), namespace)
@@ -144,6 +166,10 @@ def run_cell(source: str, name: str, namespace: dict, stdout) -> dict:
             status, why = "stopped", stop.label
         except Exception as exc:
             status, why = "error", _why(exc)
+            try:
+                found = diagnosis(exc)
+            except Exception:  # noqa: BLE001 - a report's detail never costs a verdict
+                found = why
             error = {"output_type": "error", "ename": _ename(exc), "evalue": str(exc)[:20000],
                      "traceback": _visible_traceback(exc)}
         except BaseException as exc:  # SystemExit, KeyboardInterrupt from a test
@@ -154,7 +180,7 @@ def run_cell(source: str, name: str, namespace: dict, stdout) -> dict:
         outputs.append({"output_type": "stream", "name": "stdout", "text": text[:MAX_STDOUT]})
     if status == "error":
         outputs.append(error)
-    return {"op": "done", "status": status, "why": why, "outputs": outputs}
+    return {"op": "done", "status": status, "why": why, "diagnosis": found, "outputs": outputs}
 
 
 def _audit(setting: str) -> None:

@@ -54,6 +54,7 @@ COMMANDS = {
     r"rnn-course grade.*": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course feedback.*": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course export grades\.csv": "here: test_instructor_commands_with_and_without_the_environment",
+    r"rnn-course report.*": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course doctor": "here: test_instructor_commands_with_and_without_the_environment",
     r"\.venv/bin/rnn-course": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course": "here: test_instructor_commands_with_and_without_the_environment (by name, activated)",
@@ -160,6 +161,10 @@ def test_instructor_commands_with_and_without_the_environment(fresh_course, tmp_
         rows = list(csv.DictReader(out.open()))
         assert {r["student_id"] for r in rows} >= {"complete", "blank", "partial"}
     _run([str(BIN / "rnn-course"), *c, "feedback", "--reveal-hidden-tests"], cwd=course.root, env=plain)
+    for env, name in ((plain, str(BIN / "rnn-course")), (active, "rnn-course")):
+        shown = _run([name, *c, "report"], cwd=course.root, env=env)
+        assert (course.root / "reports" / "report.html").is_file(), shown.stdout
+        assert f"{CHAPTER} " in shown.stdout and "report.csv" in shown.stdout, shown.stdout
     doctor = _run([str(BIN / "rnn-course"), *c, "doctor"], cwd=course.root, env=plain)
     assert "python" in doctor.stdout
 

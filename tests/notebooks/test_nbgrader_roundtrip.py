@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import html
 import json
 import os
 
@@ -144,6 +145,26 @@ def test_mutant_loses_points(graded, mutant):
         assert score.cells[cell] < points[cell], (
             f"mutant ({mutant.why}) kept full points in {cell}: {score.cells}"
         )
+
+
+def test_report_shows_each_mutants_diagnosis_under_its_cells(graded, tmp_path):
+    """`rnn-course report` on the class of mutants: each mutant is counted under every test cell
+    it breaks, in a group named by a diagnosis (not a bare "a check failed"), and the page says it."""
+    from rnn_course.grading import report
+
+    csv_path, html_path, built = report.write(graded["_ours"].root, tmp_path)
+    cells = {(c.chapter, c.cell): c for c in built.cells}
+    page = html_path.read_text()
+    assert not built.unverified
+    vague = {"a check failed", "failed", ""}
+    for mutant in MUTANTS:
+        for cell in mutant.loses:
+            groups = {d: s for d, s in cells[(mutant.chapter, cell)].groups.items() if mutant.student in s}
+            assert len(groups) == 1, f"mutant ({mutant.why}) in {cell}: {groups}"
+            (diagnosis,) = groups
+            assert diagnosis not in vague, f"mutant ({mutant.why}) in {cell}: no diagnosis"
+            assert html.escape(diagnosis, quote=False) in page or html.escape(diagnosis) in page
+    assert csv_path.read_text().count("\n") > len(built.cells)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
