@@ -54,6 +54,7 @@ class CheckFailure(AssertionError):
 
     def __init__(self, message: str = "", diagnosis: str | None = None):
         super().__init__(message)
+        self.fixed = diagnosis is not None   # the check's own words (no student value in them)
         self.diagnosis = diagnosis if diagnosis is not None else str(message).split("\n", 1)[0]
 
 

@@ -133,23 +133,26 @@ def _why(exc: BaseException) -> str:
 
 def diagnosis(exc: BaseException) -> str:
     """The failure in a few words, for grouping a class by misconception (``rnn-course report``):
-    a check's own diagnosis, an assertion's first line, or the type a student's code raised
-    (never its message, which the student writes). Numbers become ``#`` (they differ per student)."""
+    a check's own diagnosis (its hint, as written), else an assertion's first line with its
+    numbers as ``#`` (they differ per student), or the type a student's code raised (never its
+    message, which the student writes)."""
     import re
 
     from rnn_course.checks import CheckFailure
     from rnn_course.student_side import StudentError
 
+    fixed = False
     if isinstance(exc, CheckFailure):
-        text = exc.diagnosis or ""
+        text, fixed = exc.diagnosis or "", getattr(exc, "fixed", False)
     elif isinstance(exc, StudentError):
         name = re.sub(r"\W", "", str(getattr(exc, "type_name", "") or "an exception"))[:40]
-        text = f"the student's code raised {name}"
+        text, fixed = f"the student's code raised {name}", True
     elif isinstance(exc, AssertionError):
         text = str(exc).split("\n", 1)[0] or "an assertion failed"
     else:
-        text = f"the test could not run ({_ename(exc)})"
-    text = re.sub(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", "#", text)
+        text, fixed = f"the test could not run ({_ename(exc)})", True
+    if not fixed:  # a message: the student's values in it become #
+        text = re.sub(r"(?<![\w.])[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(?!\w)", "#", text)
     return " ".join(text.split())[:200]
 
 
