@@ -1,6 +1,6 @@
 """Mutants of chapter 03_sequence_loss: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 MUTANTS = [
     M("03_sequence_loss", "sequence_cross_entropy", "return float(np.sum(losses * mask) / count)",
@@ -24,3 +24,9 @@ MUTANTS = [
       "e = np.exp(logits)", {"test_sequence_cross_entropy_grad"},
       "unstable softmax: NaN for logits near 1000 (hidden test)"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "sequence_cross_entropy": NOT_YET_CHECKED,
+    "sequence_cross_entropy_grad": NOT_YET_CHECKED,
+}

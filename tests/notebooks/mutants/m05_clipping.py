@@ -1,6 +1,6 @@
 """Mutants of chapter 05_clipping: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "05_clipping"
 
@@ -28,3 +28,10 @@ MUTANTS = [
       "sum(np.sqrt(np.sum(np.square(g))) for g in grads)",
       {"test_clip_by_global_norm"}, "global norm as the sum of the tensor norms"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "clip_by_value": NOT_YET_CHECKED,
+    "clip_by_norm": NOT_YET_CHECKED,
+    "clip_by_global_norm": NOT_YET_CHECKED,
+}

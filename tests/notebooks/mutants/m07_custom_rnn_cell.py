@@ -1,6 +1,6 @@
 """Mutants of chapter 07_custom_rnn_cell: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "07_custom_rnn_cell"
 
@@ -29,3 +29,9 @@ MUTANTS = [
     M(CH, "jordan_cell", '"output_units": self.output_units,', "",
       {"test_jordan_rnn"}, "Jordan: get_config forgets output_units"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "elman_cell": NOT_YET_CHECKED,
+    "jordan_cell": NOT_YET_CHECKED,
+}

@@ -1,6 +1,6 @@
 """Mutants of chapter 08_lstm: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "08_lstm"
 
@@ -81,3 +81,12 @@ MUTANTS = [
     M(CH, "gru_cell_layer", '"units": self.units,\n', "",
       {"test_gru_layer_save"}, "get_config without units: the saved model cannot be loaded"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "lstm_cell_forward": NOT_YET_CHECKED,
+    "lstm_cell_backward": NOT_YET_CHECKED,
+    "lstm_cell_layer": NOT_YET_CHECKED,
+    "gru_cell_forward": NOT_YET_CHECKED,
+    "gru_cell_layer": NOT_YET_CHECKED,
+}

@@ -1,6 +1,6 @@
 """Mutants of chapter 09_bidirectional: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "09_bidirectional"
 
@@ -37,3 +37,9 @@ MUTANTS = [
       "        self.forward_layer = layer\n",
       {"test_bidirectional_layers"}, "the wrapped layer itself used as the forward copy"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "merge_directions": NOT_YET_CHECKED,
+    "bidirectional": NOT_YET_CHECKED,
+}
