@@ -25,7 +25,7 @@ export PYTHONHASHSEED := 0
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
 	@echo "make test     unit tests, the grader on an adversarial class (in bubblewrap, installed with apt-get), notebook execution, the nbgrader round trip"
-	@echo "make test-mutants   every other mutant of the solutions (CI runs it after make test)"
+	@echo "make test-mutants   every other mutant of the solutions, and the visible tests against the visible=True ones (CI runs it after make test)"
 	@echo "make test-under-load  the grader and chapter 01's round trip with every core busy (same verdicts as idle)"
 	@echo "make test-backends  unit tests and chapters 01-09 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
@@ -60,9 +60,11 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)  ## RNN_COURSE_TEST_CHAPTERS=02_bptt,... limits the chapters
 	$(PY) -m pytest -m notebook
 
-# `make test` grades the first mutant of every exercise; this grades all the others (CI runs both).
+# `make test` grades the first mutant of every exercise; this grades all the others (CI runs both),
+# and runs each mutant marked visible=True against the visible tests alone (issue 18).
 test-mutants: $(STAMP)
-	RNN_COURSE_MUTANTS=extra $(PY) -m pytest --durations=5 tests/notebooks/test_nbgrader_roundtrip.py -k test_mutant_loses_points
+	RNN_COURSE_MUTANTS=extra $(PY) -m pytest --durations=5 tests/notebooks/test_nbgrader_roundtrip.py \
+	  tests/notebooks/test_visible_mutants.py -k "test_mutant_loses_points or test_visible_mutants"
 
 test-grading: $(STAMP) bubblewrap
 	$(PY) -m pytest -m grading

@@ -577,3 +577,34 @@ def test_ci_runs_target_after_make_test(target):
     found = [i for i, line in enumerate(commands) if re.search(rf"\bmake\s+{target}\b", line)]
     assert found, f".ci/run does not run `make {target}` (outside comments)"
     assert test and min(found) > min(test), f".ci/run must run `make {target}` after `make test`"
+
+
+# --------------------------------------------------------------------------------------------
+# Stated requirements have visible tests (issue 18)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
+def test_every_exercise_has_a_visible_mutant_or_a_reason(chapter):
+    """Each exercise has a mutant marked visible=True — a broken requirement the visible tests must
+    catch, as tests/notebooks/test_visible_mutants.py checks in `make test-mutants` — or
+    NO_VISIBLE_MUTANT in tests/notebooks/mutants/m<chapter>.py says why it has none."""
+    from tests.notebooks.mutants import MUTANTS, NO_VISIBLE_MUTANT
+
+    exercises = {nbgrader(c)["grade_id"] for c in source_notebook(chapter).cells if is_solution_code(c)}
+    visible = {m.grade_id for m in MUTANTS if m.chapter == chapter and m.visible}
+    reasons = {gid: why for (ch, gid), why in NO_VISIBLE_MUTANT.items() if ch == chapter}
+    module = f"tests/notebooks/mutants/m{chapter}.py"
+    assert all(isinstance(m.visible, bool) for m in MUTANTS if m.chapter == chapter), (
+        f"{module}: visible must be True or False")
+    unknown = sorted((visible | set(reasons)) - exercises)
+    assert not unknown, f"{module}: not exercises of {source_name(chapter)}: {unknown}"
+    stale = sorted(visible & set(reasons))
+    assert not stale, f"{module}: NO_VISIBLE_MUTANT gives a reason for {stale}, which has a visible mutant"
+    empty = sorted(gid for gid, why in reasons.items() if not (isinstance(why, str) and why.strip()))
+    assert not empty, f"{module}: NO_VISIBLE_MUTANT must give a reason (a sentence) for {empty}"
+    missing = sorted(exercises - visible - set(reasons))
+    assert not missing, (
+        f"{module}: no mutant marked visible=True for {missing}: mark one the visible tests catch "
+        f"(a requirement the markdown states), or say why not in NO_VISIBLE_MUTANT"
+    )

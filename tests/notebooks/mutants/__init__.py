@@ -5,6 +5,12 @@ exactly once (``rnn_course.samples.mutate`` refuses otherwise), so a mutant cann
 equal the solution after the solution changes. Each chapter keeps its mutants in its own module
 ``m<chapter>.py`` (e.g. ``m01_rnn_forward.py``) defining ``MUTANTS``; ``MUTANTS`` here
 gathers them all.
+
+A mutant marked ``visible=True`` breaks a requirement the chapter's markdown states, so the
+*visible* tests (what the student runs before submitting) must catch it, not only the hidden
+ones: tests/notebooks/test_visible_mutants.py executes each such mutant as the student sees it
+and checks that one of its ``loses`` test cells fails. Every exercise has at least one visible
+mutant, or its chapter module says why not in ``NO_VISIBLE_MUTANT`` ({grade_id: reason}).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ class Mutant:
     replace: str
     loses: frozenset       # test cells (grade_id) that must score below their maximum
     why: str
+    visible: bool = False  # the visible tests of one of ``loses`` must catch it (not only hidden ones)
 
     @property
     def student(self) -> str:
@@ -28,19 +35,27 @@ class Mutant:
         return f"mutant-{self.grade_id}-{tag:06d}".replace("_", "-")
 
 
-def M(chapter, grade_id, find, replace, loses, why):
-    return Mutant(chapter, grade_id, find, replace, frozenset(loses), why)
+# The reason given in NO_VISIBLE_MUTANT for an exercise whose mutants nobody has yet run against
+# the visible tests alone.
+NOT_YET_CHECKED = "not yet checked that the visible tests catch one of its mutants (issue 18, part 2)"
 
 
-def _gather() -> list:
+def M(chapter, grade_id, find, replace, loses, why, *, visible=False):
+    return Mutant(chapter, grade_id, find, replace, frozenset(loses), why, visible)
+
+
+def _gather() -> tuple[list, dict]:
     import importlib
     import pkgutil
 
-    found = []
+    found, reasons = [], {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         if info.name.startswith("m") and info.name[1:3].isdigit():
-            found.extend(importlib.import_module(f"{__name__}.{info.name}").MUTANTS)
-    return found
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            found.extend(module.MUTANTS)
+            chapter = info.name[1:]
+            reasons.update({(chapter, gid): why for gid, why in getattr(module, "NO_VISIBLE_MUTANT", {}).items()})
+    return found, reasons
 
 
-MUTANTS = _gather()
+MUTANTS, NO_VISIBLE_MUTANT = _gather()  # NO_VISIBLE_MUTANT: {(chapter, grade_id): reason}

@@ -1,6 +1,6 @@
 """Mutants of chapter 00_setup: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 MUTANTS = [
     M("00_setup", "one_hot", "if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):",
@@ -11,3 +11,9 @@ MUTANTS = [
     M("00_setup", "count_parameters", "D * H + H * H + H + H * V + V", "D * H + H + H * V + V",
       {"test_count_parameters"}, "recurrent kernel Wh forgotten"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "one_hot": NOT_YET_CHECKED,
+    "count_parameters": NOT_YET_CHECKED,
+}

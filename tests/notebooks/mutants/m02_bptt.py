@@ -1,6 +1,6 @@
 """Mutants of chapter 02_bptt: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 MUTANTS = [
     M("02_bptt", "scalar_bptt", "upstream = local * w_rec", "upstream = local",
@@ -20,3 +20,10 @@ MUTANTS = [
     M("02_bptt", "rnn_backward", "for t in reversed(range(T)):", "for t in range(T):",
       {"test_rnn_backward"}, "walking forward in time instead of backward"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "scalar_bptt": NOT_YET_CHECKED,
+    "rnn_cell_backward": NOT_YET_CHECKED,
+    "rnn_backward": NOT_YET_CHECKED,
+}

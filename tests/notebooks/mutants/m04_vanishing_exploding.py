@@ -1,6 +1,6 @@
 """Mutants of chapter 04_vanishing_exploding: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "04_vanishing_exploding"
 BOTH = {"test_jacobian_norms", "test_jacobian_norms_autodiff"}
@@ -25,3 +25,9 @@ MUTANTS = [
     M(CH, "jacobian_norms", "[:, None] * Wh.T", "[:, None] * Wh", BOTH,
       "Wh instead of Wh.T (the Jacobian of the column layout)"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "scale_to_spectral_radius": NOT_YET_CHECKED,
+    "jacobian_norms": NOT_YET_CHECKED,
+}

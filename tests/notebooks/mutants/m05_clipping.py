@@ -6,7 +6,7 @@ CH = "05_clipping"
 
 MUTANTS = [
     M(CH, "clip_by_value", "np.clip(g, clip_min, clip_max)", "np.clip(g, clip_max, clip_min)",
-      {"test_clip_by_value"}, "clip_by_value with swapped bounds"),
+      {"test_clip_by_value"}, "clip_by_value with swapped bounds", visible=True),
     M(CH, "clip_by_value", "    if clip_min > clip_max:\n", "    if False:\n",
       {"test_clip_by_value"}, "no error for clip_min > clip_max (hidden test)"),
     M(CH, "clip_by_value", "    if not isinstance(grads, (list, tuple)):\n", "    if False:\n",
@@ -17,10 +17,10 @@ MUTANTS = [
       {"test_clip_by_norm"}, "norm per row instead of over the whole array"),
     M(CH, "clip_by_norm", "scale = max_norm / np.maximum(norm, max_norm)",
       "scale = max_norm / norm if norm > max_norm else 1.0",
-      {"test_clip_by_norm"}, "a branch that lets a NaN gradient through partly finite (hidden NaN test)"),
+      {"test_clip_by_norm"}, "a branch that lets a NaN gradient through partly finite", visible=True),
     M(CH, "clip_by_global_norm", "clipped = [g * scale for g in grads]",
       "clipped = [g * (max_norm / np.maximum(np.sqrt(np.sum(np.square(g))), max_norm)) for g in grads]",
-      {"test_clip_by_global_norm"}, "global norm computed per tensor"),
+      {"test_clip_by_global_norm"}, "global norm computed per tensor", visible=True),
     M(CH, "clip_by_global_norm", "return clipped, float(global_norm)",
       "return clipped, float(min(global_norm, max_norm))",
       {"test_clip_by_global_norm"}, "returns the norm after clipping instead of before"),
@@ -28,3 +28,4 @@ MUTANTS = [
       "sum(np.sqrt(np.sum(np.square(g))) for g in grads)",
       {"test_clip_by_global_norm"}, "global norm as the sum of the tensor norms"),
 ]
+

@@ -1,6 +1,6 @@
 """Mutants of chapter 06_training_from_scratch: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "06_training_from_scratch"
 
@@ -56,3 +56,13 @@ MUTANTS = [
     M(CH, "sample", "            p = np.exp(z - z.max())\n", "            p = np.exp(z)\n",
       {"test_sample_temperature"}, "no max subtracted: a tiny temperature overflows (hidden test)"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "word_embedding": NOT_YET_CHECKED,
+    "temporal_affine": NOT_YET_CHECKED,
+    "char_rnn": NOT_YET_CHECKED,
+    "sgd_step": NOT_YET_CHECKED,
+    "adam_step": NOT_YET_CHECKED,
+    "sample": NOT_YET_CHECKED,
+}

@@ -14,13 +14,13 @@ MUTANTS = [
     M(CH, "elman_cell", "shape=(D, self.units)", "shape=(self.units, D)",
       {"test_elman_cell_step", "test_elman_rnn"}, "Elman: kernel created as (H, D), not Keras' (D, H)"),
     M(CH, "elman_cell", "h = self.activation(z)", "h = ops.tanh(z)",
-      {"test_elman_rnn"}, "Elman: the activation argument is ignored (tanh hard-coded)"),
+      {"test_elman_rnn"}, "Elman: the activation argument is ignored (tanh hard-coded)", visible=True),
     M(CH, "elman_cell",
       'config.update({"units": self.units, "activation": keras.activations.serialize(self.activation)})',
       'config.update({"units": self.units})',
-      {"test_elman_serialization"}, "Elman: get_config forgets the activation"),
+      {"test_elman_serialization"}, "Elman: get_config forgets the activation", visible=True),
     M(CH, "jordan_cell", "return y, [y]", "return y, [h]",
-      {"test_jordan_cell_step", "test_jordan_rnn"}, "Jordan: feeds back h instead of y"),
+      {"test_jordan_cell_step", "test_jordan_rnn"}, "Jordan: feeds back h instead of y", visible=True),
     M(CH, "jordan_cell", "self.state_size = output_units", "self.state_size = units",
       {"test_jordan_cell_step", "test_jordan_rnn"}, "Jordan: state size H instead of V"),
     M(CH, "jordan_cell", "y = self.output_activation(ops.matmul(h, self.output_kernel) + self.output_bias)",
@@ -29,3 +29,4 @@ MUTANTS = [
     M(CH, "jordan_cell", '"output_units": self.output_units,', "",
       {"test_jordan_rnn"}, "Jordan: get_config forgets output_units"),
 ]
+

@@ -9,7 +9,7 @@ MUTANTS = [
     M(CH, "lstm_cell_forward", "z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)",
       "z_f, z_i, z_c, z_o = np.split(z, 4, axis=-1)",
       {"test_lstm_cell_forward", "test_lstm_cell_cache", "test_lstm_cell_backward"},
-      "gates in the wrong order (input and forget slices swapped)"),
+      "gates in the wrong order (input and forget slices swapped)", visible=True),
     M(CH, "lstm_cell_forward", "g = np.tanh(z_c)", "g = 1.0 / (1.0 + np.exp(-z_c))",
       {"test_lstm_cell_forward", "test_lstm_cell_cache", "test_lstm_cell_backward"},
       "sigmoid instead of tanh for the candidate"),
@@ -24,7 +24,7 @@ MUTANTS = [
       {"test_lstm_cell_cache", "test_lstm_cell_backward"}, "gates in the wrong order in the cache"),
     # lstm_cell_backward
     M(CH, "lstm_cell_backward", "dc = dc_next + dh_next * o", "dc = dh_next * o",
-      {"test_lstm_cell_backward"}, "the dc_next path into c_next forgotten"),
+      {"test_lstm_cell_backward"}, "the dc_next path into c_next forgotten", visible=True),
     M(CH, "lstm_cell_backward", "(1.0 - tanh_c ** 2)", "(1.0 - c_next ** 2)",
       {"test_lstm_cell_backward"}, "derivative of tanh(c) written as 1 - c**2"),
     M(CH, "lstm_cell_backward", '"dc_prev": dc * f,', '"dc_prev": dc,',
@@ -45,13 +45,16 @@ MUTANTS = [
       "the state is [h] only, without c"),
     M(CH, "lstm_cell_layer", '"units": self.units,\n', "",
       {"test_lstm_layer_save"}, "get_config without units: the saved model cannot be loaded"),
+    M(CH, "lstm_cell_layer", '            "unit_forget_bias": self.unit_forget_bias,\n', "",
+      {"test_lstm_layer_save"}, "get_config without unit_forget_bias: a clone of unit_forget_bias=False starts at 1",
+      visible=True),
     M(CH, "lstm_cell_layer", "z_i, z_f, z_c, z_o = keras.ops.split(z, 4, axis=-1)",
       "z_f, z_i, z_c, z_o = keras.ops.split(z, 4, axis=-1)",
       {"test_lstm_layer_matches_keras"}, "gates in colah's order f, i, c, o (input and forget slices swapped)"),
     # gru_cell_forward
     M(CH, "gru_cell_forward", "a_z, a_r, a_h = np.split(a, 3, axis=-1)\n    m_z, m_r, m_h = np.split(m, 3, axis=-1)",
       "a_r, a_z, a_h = np.split(a, 3, axis=-1)\n    m_r, m_z, m_h = np.split(m, 3, axis=-1)",
-      {"test_gru_cell_forward", "test_gru_cell_cache"}, "gates z and r swapped"),
+      {"test_gru_cell_forward", "test_gru_cell_cache"}, "gates z and r swapped", visible=True),
     M(CH, "gru_cell_forward", "h_tilde = np.tanh(a_h + r * m_h)",
       'H = h_prev.shape[1]\n    h_tilde = np.tanh(a_h + (r * h_prev) @ params["recurrent_kernel"][:, 2 * H:] '
       '+ params["bias"][1, 2 * H:])',
@@ -68,7 +71,7 @@ MUTANTS = [
     # GRUCell (Keras layer)
     M(CH, "gru_cell_layer", "z = keras.ops.sigmoid(a_z + m_z)\n        r = keras.ops.sigmoid(a_r + m_r)",
       "z = keras.ops.sigmoid(a_r + m_r)\n        r = keras.ops.sigmoid(a_z + m_z)",
-      {"test_gru_layer_matches_keras"}, "gates z and r swapped"),
+      {"test_gru_layer_matches_keras"}, "gates z and r swapped", visible=True),
     M(CH, "gru_cell_layer", "h = z * h_prev + (1.0 - z) * h_tilde", "h = (1.0 - z) * h_prev + z * h_tilde",
       {"test_gru_layer_matches_keras"}, "(1 - z) on the wrong term (colah's convention)"),
     M(CH, "gru_cell_layer", "h_tilde = keras.ops.tanh(a_h + r * m_h)",
@@ -81,3 +84,4 @@ MUTANTS = [
     M(CH, "gru_cell_layer", '"units": self.units,\n', "",
       {"test_gru_layer_save"}, "get_config without units: the saved model cannot be loaded"),
 ]
+

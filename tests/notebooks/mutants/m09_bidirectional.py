@@ -15,7 +15,11 @@ MUTANTS = [
       {"test_merge_directions", "test_bidirectional_outputs"}, "concat along time, not features"),
     M(CH, "merge_directions",
       '    raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")',
-      "    return y_forward", {"test_merge_directions"}, "unknown merge_mode accepted silently"),
+      "    return y_forward", {"test_merge_directions"}, "unknown merge_mode accepted silently", visible=True),
+    M(CH, "merge_directions",
+      '    raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")',
+      "    return ops.concatenate([y_forward, y_backward], axis=-1)", {"test_merge_directions"},
+      "an unknown merge_mode silently concatenates", visible=True),
     M(CH, "bidirectional", "y_rev = ops.flip(y_rev, axis=1)", "y_rev = y_rev",
       {"test_bidirectional_outputs", "test_bidirectional_mask"}, "backward outputs not reversed"),
     M(CH, "bidirectional", "initial_state=backward_state, mask=mask,", "initial_state=backward_state, mask=None,",
@@ -35,5 +39,6 @@ MUTANTS = [
       '        self.forward_layer = type(layer).from_config({**layer.get_config(), "name": "forward_" + name,\n'
       '                                                      "go_backwards": False})\n',
       "        self.forward_layer = layer\n",
-      {"test_bidirectional_layers"}, "the wrapped layer itself used as the forward copy"),
+      {"test_bidirectional_layers"}, "the wrapped layer itself used as the forward copy", visible=True),
 ]
+

@@ -1,6 +1,6 @@
 """Mutants of chapter 10_char_language_model: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "10_char_language_model"
 SYMBOLS = "self.symbols = [UNK] + sorted(c for c, n in counts.items() if n >= min_count)"
@@ -38,3 +38,10 @@ MUTANTS = [
     M(CH, "accuracy_by_prefix", "if character.isalpha():", "if character.isalnum():", {"test_accuracy_by_prefix"},
       "digits counted as letters (hidden test)"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "vocabulary": NOT_YET_CHECKED,
+    "sample": NOT_YET_CHECKED,
+    "accuracy_by_prefix": NOT_YET_CHECKED,
+}

@@ -1,6 +1,6 @@
 """Mutants of chapter 11_applications: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import M
+from tests.notebooks.mutants import NOT_YET_CHECKED, M
 
 CH = "11_applications"
 
@@ -62,3 +62,16 @@ MUTANTS = [
     M(CH, "exact_match_by_group", "result[label] = float(hits[groups == label].mean())",
       "result[label] = float(hits.mean())", {"test_exact_match_by_group"}, "every group gets the overall accuracy"),
 ]
+
+# Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
+NO_VISIBLE_MUTANT = {
+    "pad_reviews": NOT_YET_CHECKED,
+    "build_sentiment_model": NOT_YET_CHECKED,
+    "confident_errors": NOT_YET_CHECKED,
+    "make_windows": NOT_YET_CHECKED,
+    "seasonal_naive": NOT_YET_CHECKED,
+    "build_forecaster": NOT_YET_CHECKED,
+    "prepare_decoder_data": NOT_YET_CHECKED,
+    "greedy_decode": NOT_YET_CHECKED,
+    "exact_match_by_group": NOT_YET_CHECKED,
+}
