@@ -20,7 +20,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-under-load test-backends test-gpu test-browser demo release lab lock lock-backends clean
+.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-under-load test-backends test-gpu test-browser demo release student-kit lab lock lock-backends clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench    every chapter's time against its budget (wall and CPU seconds; exit 1 when slow)"
 	@echo "make lab      JupyterLab: notebooks/ with Validate, and the formgrader (COURSE=build/demo/course)"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
+	@echo "make student-kit  what students receive, no answers: build/student-kit/ and .zip (release, wheel, requirements, README)"
 	@echo "make lock     re-resolve requirements/lock.txt from pyproject.toml"
 
 install: $(STAMP)
@@ -140,6 +141,11 @@ demo: $(STAMP) bubblewrap
 
 release: $(STAMP)
 	$(PY) -m rnn_course.release
+
+# What students receive (build/student-kit/ and build/student-kit.zip): the release notebooks, a
+# wheel of the student modules, the pinned requirements, environment.yml, a README; no answers.
+student-kit: $(STAMP)
+	$(PY) -m rnn_course.cli student-kit build/student-kit
 
 # JupyterLab on localhost: students open notebooks/ and press Validate; instructors open
 # Nbgrader > Formgrader on COURSE (default: this repository; after `make demo`, try

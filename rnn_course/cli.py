@@ -6,6 +6,8 @@
                                                 nbgrader generate_feedback for graded chapters
     rnn-course export grades.csv                nbgrader export
     rnn-course doctor                           environment, versions, device, kernel, sandbox
+    rnn-course student-kit OUT [--chapters C ...]
+                                                what students receive: release, wheel, requirements
 
 Every command works on a course directory (``--course``, default: the current folder), which
 holds ``nbgrader_config.py``, ``solutions/`` and the SQLite gradebook.
@@ -103,6 +105,23 @@ def cmd_doctor(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_student_kit(args) -> int:
+    from rnn_course import kit
+
+    try:
+        built = kit.build(args.out, _course(args).root, args.chapters, zip_it=not args.no_zip)
+    except (ValueError, kit.KitError) as error:
+        print(f"rnn-course student-kit: {error}", file=sys.stderr)
+        return 1
+    print(built.folder)
+    if built.archive:
+        print(built.archive)
+    for chapter, earlier in sorted(built.given_later.items()):
+        print(f"note: {chapter}'s release shows answers of {', '.join(sorted(earlier))} "
+              f"(as given code): hand it out after they are due")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rnn-course", description=__doc__.splitlines()[0])
     p.add_argument("--course", default=".", help="course directory (default: the current folder)")
@@ -151,6 +170,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="folder for report.csv and report.html (default: COURSE/reports)")
     r.add_argument("--chapter", default=None, help="only this chapter")
     r.set_defaults(func=cmd_report)
+
+    k = sub.add_parser("student-kit", help="the student kit: release notebooks, the student wheel, "
+                                           "requirements, README; no answers")
+    k.add_argument("out", help="the kit's folder (replaced), outside the course or under its build/; OUT.zip beside it")
+    k.add_argument("--chapters", nargs="*", default=None, help="only these chapters (default: all)")
+    k.add_argument("--no-zip", action="store_true", help="the folder only")
+    k.set_defaults(func=cmd_student_kit)
 
     d = sub.add_parser("doctor", help="check the environment, device, kernel and sandbox")
     d.set_defaults(func=cmd_doctor)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from rnn_course.env import kernel_env  # noqa: F401  (course.kernel_env: used by the grader and the tests)
+
 CHAPTER_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
@@ -46,20 +48,6 @@ def chapters(repo: Path | None = None) -> list[str]:
         d.name for d in solutions.iterdir()
         if d.is_dir() and CHAPTER_RE.match(d.name) and (d / f"{d.name}.ipynb").is_file()
     )
-
-
-def kernel_env() -> dict:
-    """Environment for nbgrader and the kernels it starts: quiet TensorFlow, headless plots."""
-    env = dict(os.environ)
-    # nbgrader shells out to `alembic` (the gradebook's migrations) by name: the environment's
-    # bin/ must come first on PATH even when nobody activated the virtual environment.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    # Kernels pick the inline backend themselves; an inherited MPLBACKEND=Agg would hide figures.
-    env.pop("MPLBACKEND", None)
-    env.setdefault("PYTHONHASHSEED", "0")
-    return env
 
 
 @dataclasses.dataclass

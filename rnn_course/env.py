@@ -23,6 +23,25 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def kernel_env() -> dict:
+    """Environment for JupyterLab, nbgrader and the kernels they start: quiet TensorFlow.
+
+    The caller's environment plus: this interpreter's bin/ first on PATH, the TensorFlow log
+    variables (unless set), no inherited ``MPLBACKEND`` (kernels pick the inline backend),
+    ``PYTHONHASHSEED=0`` (unless set).
+    """
+    env = dict(os.environ)
+    # nbgrader shells out to `alembic` (the gradebook's migrations) by name: the environment's
+    # bin/ must come first on PATH even when nobody activated the virtual environment.
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # Kernels pick the inline backend themselves; an inherited MPLBACKEND=Agg would hide figures.
+    env.pop("MPLBACKEND", None)
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
 def grading() -> str | None:
     """Return "autograde" or "validate" while nbgrader executes the notebook, else None."""
     return os.environ.get("NBGRADER_EXECUTION") or None

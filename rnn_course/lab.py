@@ -11,14 +11,20 @@ One server for both kinds of user, with nbgrader's JupyterLab extensions:
   ``make demo`` it can be the demo course with its graded samples:
   ``make lab COURSE=build/demo/course``.
 
-The server's file browser shows ``--root`` (default: the repository root); the course directory
-must lie inside it (the formgrader links notebooks by their path under the root). The server
-runs in the course directory, which is where nbgrader's extensions read ``nbgrader_config.py``.
-Kernels get the course's quiet-TensorFlow environment (``course.kernel_env``) and JupyterLab
-fetches nothing from the internet (no news, no update checks).
+The server's file browser shows ``--root`` (default: the repository root; outside a repository,
+e.g. in a student kit, the current folder); the course directory must lie inside it (the
+formgrader links notebooks by their path under the root). The server runs in the course
+directory, which is where nbgrader's extensions read ``nbgrader_config.py``. Without a course
+directory (a student kit: ``rnn-course student-kit``) it is a student's server: the notebooks and
+Validate, no gradebook. Kernels get the course's quiet-TensorFlow environment
+(``env.kernel_env``) and JupyterLab fetches nothing from the internet (no news, no update checks).
+
+This module ships to students (it is in the student kit's wheel), so it imports no instructor
+module at load time.
 
 Example:
     python -m rnn_course.lab --course build/demo/course -- --port=8899 --no-browser
+    python -m rnn_course.lab            # in a student kit's folder
 """
 
 from __future__ import annotations
@@ -39,8 +45,8 @@ DATA_PATH = Path(__file__).resolve().parent / "jupyter"
 
 
 def environment() -> dict:
-    """The server's environment: the kernels' (``course.kernel_env``), ``DATA_PATH`` first on JUPYTER_PATH."""
-    from rnn_course.course import kernel_env
+    """The server's environment: the kernels' (``env.kernel_env``), ``DATA_PATH`` first on JUPYTER_PATH."""
+    from rnn_course.env import kernel_env
 
     env = kernel_env()
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(DATA_PATH), env.get("JUPYTER_PATH", "")) if p)
@@ -53,7 +59,8 @@ def command(root, course, extra=()) -> list[str]:
     Args:
         root: folder the file browser shows (every notebook a user opens lies under it).
         course: course directory (``nbgrader_config.py``, gradebook) inside ``root``; the
-            command must run with it as the working directory (``main`` does).
+            command must run with it as the working directory (``main`` does). None: a
+            student's server (no gradebook), run in ``root``.
         extra: further ``jupyter lab`` options (``--port=8899``, ``--no-browser``, ...).
 
     Returns:
@@ -63,10 +70,11 @@ def command(root, course, extra=()) -> list[str]:
         ValueError: ``root`` is not a folder, ``course`` lacks ``nbgrader_config.py``, or
             ``course`` is not inside ``root``.
     """
-    root, course = Path(root).resolve(), Path(course).resolve()
+    root = Path(root).resolve()
     if not root.is_dir():
         raise ValueError(f"root must be an existing folder; received: {root}")
-    if not (course / "nbgrader_config.py").is_file():
+    course = root if course is None else Path(course).resolve()
+    if course is not root and not (course / "nbgrader_config.py").is_file():
         raise ValueError(f"course must be a course directory with nbgrader_config.py; received: {course}")
     if not course.is_relative_to(root):
         raise ValueError(
@@ -104,9 +112,16 @@ def ensure_exchange(course) -> Path | None:
     return exchange
 
 
-def main(argv=None) -> int:
-    from rnn_course.course import repo_root
+def _default_root() -> Path:
+    """The repository, when this runs from one; else (a student kit) the current folder."""
+    try:
+        from rnn_course.course import repo_root  # instructor-only: absent from the student kit
+        return repo_root()
+    except (ImportError, FileNotFoundError):
+        return Path.cwd().resolve()
 
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Options after -- go to jupyter lab, e.g. -- --port=8899 --no-browser",
@@ -116,16 +131,19 @@ def main(argv=None) -> int:
                         help="course directory for the formgrader and Validate (default: --root)")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    root = Path(args.root).resolve() if args.root else repo_root()
+    root = Path(args.root).resolve() if args.root else _default_root()
     course = Path(args.course).resolve() if args.course else root
+    student = not (course / "nbgrader_config.py").is_file() and not args.course
     extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     try:
-        argv = command(root, course, extra)
+        argv = command(root, None if student else course, extra)
     except ValueError as error:
         parser.error(str(error))
-    ensure_exchange(course)
-    print(f"JupyterLab on {root}\n  students: notebooks/<chapter>/<chapter>.ipynb, then Validate on the toolbar"
-          f"\n  instructors: Nbgrader > Formgrader, course directory {course}", flush=True)
+    print(f"JupyterLab on {root}\n  students: notebooks/<chapter>/<chapter>.ipynb, then Validate on the toolbar",
+          flush=True)
+    if not student:
+        ensure_exchange(course)
+        print(f"  instructors: Nbgrader > Formgrader, course directory {course}", flush=True)
     os.chdir(course)
     os.execve(argv[0], argv, environment())
     return 0  # not reached
