@@ -55,6 +55,9 @@ COMMANDS = {
     r"rnn-course feedback.*": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course export grades\.csv": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course report.*": "here: test_instructor_commands_with_and_without_the_environment",
+    r"rnn-course student-kit.*": "here: test_student_kit_as_documented; the kit itself: tests/unit/test_kit.py, "
+                                 "tests/notebooks/test_student_kit.py (installed in a fresh venv)",
+    r"make student-kit": "here: test_make_targets_named_in_the_readme_exist (it runs rnn_course.cli student-kit)",
     r"rnn-course doctor": "here: test_instructor_commands_with_and_without_the_environment",
     r"\.venv/bin/rnn-course": "here: test_instructor_commands_with_and_without_the_environment",
     r"rnn-course": "here: test_instructor_commands_with_and_without_the_environment (by name, activated)",
@@ -167,6 +170,16 @@ def test_instructor_commands_with_and_without_the_environment(fresh_course, tmp_
         assert f"{CHAPTER} " in shown.stdout and "report.csv" in shown.stdout, shown.stdout
     doctor = _run([str(BIN / "rnn-course"), *c, "doctor"], cwd=course.root, env=plain)
     assert "python" in doctor.stdout
+
+
+def test_student_kit_as_documented(tmp_path, repo):
+    """`rnn-course student-kit OUT [--chapters ...]`, without and with the environment active."""
+    for env, name in ((_env(False, tmp_path), str(BIN / "rnn-course")), (_env(True, tmp_path), "rnn-course")):
+        out = tmp_path / f"kit-{len(name)}"
+        proc = _run([name, "--course", str(repo), "student-kit", str(out), "--chapters", CHAPTER, "01_rnn_forward"],
+                    cwd=tmp_path, env=env)
+        assert proc.stdout.splitlines()[:2] == [str(out), f"{out}.zip"], proc.stdout
+        assert sorted(p.name for p in (out / "notebooks").iterdir()) == [CHAPTER, "01_rnn_forward"]
 
 
 def test_demo_runs_as_documented(tmp_path, repo):
