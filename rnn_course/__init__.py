@@ -5,6 +5,14 @@ exercise: answers live only in ``solutions/``.
 """
 
 import os as _os
+import sys as _sys
+
+# What was imported before this package, when the TensorFlow log variables were not already set
+# (then TensorFlow's start-up lines went to stderr before we could quiet them): env.setup() says so.
+# Empty under `make`, nbgrader and the grader, whose environments set the variables first.
+IMPORTED_TOO_EARLY = tuple(
+    name for name in ("tensorflow", "keras", "jax", "torch") if name in _sys.modules
+) if "TF_CPP_MIN_LOG_LEVEL" not in _os.environ else ()
 
 # Before anything can import TensorFlow: keep its C++ logs off stderr, where nbgrader would
 # score a test cell 0. Measured with TF 2.21 on CPU: TF_CPP_MIN_LOG_LEVEL does not silence the

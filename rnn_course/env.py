@@ -142,7 +142,7 @@ def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
         raise TypeError(f"seed must be a non-negative int; received: {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative int; received: {seed}")
-    late = "tensorflow" in sys.modules and not os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    late = rnn_course.IMPORTED_TOO_EARLY
 
     import numpy as np
     import keras
@@ -204,7 +204,8 @@ def setup(seed: int = 0, verbose: bool = True, tf32: bool = False) -> dict:
         print(f"seed {seed} | mode {mode}" + (f" | nbgrader {info['grading']}" if grading() else ""))
         if late:
             print(
-                "Note: TensorFlow was imported before rnn_course; its start-up log may have gone "
-                "to stderr. Run this cell first after restarting the kernel."
+                f"Note: {', '.join(late)} was imported before rnn_course, so TensorFlow's start-up "
+                "lines may have gone to stderr (and every fit/predict may log an E0000 line there). "
+                "Import rnn_course first: restart the kernel and run this cell first."
             )
     return info

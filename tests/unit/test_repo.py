@@ -439,6 +439,21 @@ def test_first_code_cell_calls_env_setup(chapter):
 
 
 @pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
+def test_first_code_cell_imports_rnn_course_first(chapter):
+    """rnn_course is the first import: it sets TensorFlow's log variables before keras loads it
+    (in a student's own JupyterLab nothing else sets them; tests/notebooks/test_quiet_start.py)."""
+    import ast
+
+    index, cell = next((i, c) for i, c in enumerate(source_notebook(chapter).cells) if c.cell_type == "code")
+    first = next(n for n in ast.parse(cell.source).body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    names = [first.module] if isinstance(first, ast.ImportFrom) else [a.name for a in first.names]
+    assert all(n == "rnn_course" or n.startswith("rnn_course.") for n in names), (
+        f"{where(chapter, index, cell)}: the first import must be rnn_course's (found {names}): "
+        f"import keras after it, or TensorFlow logs to stderr in a student's own JupyterLab"
+    )
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
 def test_every_exercise_is_followed_by_its_tests(chapter):
     """Each solution code cell is immediately followed by test cells, one with hidden tests."""
     cells = source_notebook(chapter).cells
