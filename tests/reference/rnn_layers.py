@@ -162,13 +162,21 @@ class Bidirectional(keras.layers.Layer):
         **kwargs: passed to ``keras.layers.Layer``.
 
     ``get_weights()``: the forward copy's weights, then the backward copy's, as in Keras.
+    Also as in Keras: ``stateful``, ``states`` and ``reset_state()`` for stateful layers,
+    ``compute_output_shape``, ``use_cudnn`` kept on both copies, outputs in the wrapper's
+    compute dtype, and a ``ValueError`` for a layer with go_backwards=True. Not supported:
+    Keras' ``backward_layer=`` and ``weights=`` arguments. ``compute_mask`` gives one mask per
+    output (Keras' raises a TypeError for a stateful layer with return_state).
     """
 
     def __init__(self, layer, merge_mode="concat", **kwargs):
+        # As Keras: ValueError for anything but a layer, and for a layer that already reads
+        # backwards (Keras would make two backward copies and refuse them).
         if not isinstance(layer, keras.layers.Layer) or not hasattr(layer, "go_backwards"):
-            raise TypeError(f"layer must be a recurrent Keras layer; received: {layer!r}")
+            raise ValueError(f"layer must be a recurrent Keras layer; received: {layer!r}")
         if layer.go_backwards:
-            raise ValueError(f"layer must have go_backwards=False; received: {layer.name}")
+            raise ValueError("layer must have go_backwards=False: the wrapper makes the backward copy itself; "
+                             f"received: go_backwards=True for {layer.name}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")
         super().__init__(**kwargs)
@@ -178,10 +186,15 @@ class Bidirectional(keras.layers.Layer):
         for copy in (self.forward_layer, self.backward_layer):
             # As Keras does: padded steps of returned sequences are zeros in both directions.
             copy.zero_output_for_mask = copy.return_sequences
+            # use_cudnn is an attribute, not in get_config: a copy from the config would say "auto".
+            if hasattr(layer, "use_cudnn"):
+                copy.use_cudnn = layer.use_cudnn
         self.merge_mode = merge_mode
+        self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.supports_masking = True
+        self.input_spec = layer.input_spec
 
     def build(self, sequences_shape, initial_state_shape=None):
         for copy in (self.forward_layer, self.backward_layer):
@@ -198,12 +211,46 @@ class Bidirectional(keras.layers.Layer):
         if self.return_state:
             states = tuple(y[1:]) + tuple(y_rev[1:])
             y, y_rev = y[0], y_rev[0]
+        # As Keras: the outputs in the wrapper's compute dtype (e.g. float16 under mixed precision).
+        y, y_rev = ops.cast(y, self.compute_dtype), ops.cast(y_rev, self.compute_dtype)
         if self.return_sequences:
             y_rev = ops.flip(y_rev, axis=1)
         output = merge_directions(y, y_rev, self.merge_mode)
         if self.return_state:
             return (output if self.merge_mode is None else (output,)) + states
         return output
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        """The shapes call returns, from the forward copy's: (N, T, 2H) or (N, 2H) for concat, ..."""
+        shape = self.forward_layer.compute_output_shape(sequences_shape)
+        state_shapes = ()
+        if self.return_state:
+            shape, state_shapes = shape[0], tuple(shape[1:])
+        shape = tuple(shape)
+        if self.merge_mode == "concat":
+            shape = shape[:-1] + (None if shape[-1] is None else 2 * shape[-1],)
+        outputs = (shape, shape) if self.merge_mode is None else (shape,)
+        if not self.return_state:
+            return outputs if self.merge_mode is None else shape
+        return outputs + state_shapes + state_shapes
+
+    @property
+    def states(self):
+        """The forward copy's states, then the backward copy's (stateful layers); else None."""
+        if self.forward_layer.states and self.backward_layer.states:
+            return tuple(self.forward_layer.states) + tuple(self.backward_layer.states)
+        return None
+
+    def reset_state(self):
+        """Zero the states of both copies; an AttributeError unless the layer is stateful (as Keras)."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        self.forward_layer.reset_state()
+        self.backward_layer.reset_state()
+
+    def reset_states(self):
+        """The older name of reset_state, kept by Keras."""
+        self.reset_state()
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):

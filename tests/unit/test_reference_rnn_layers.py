@@ -3,7 +3,9 @@
 ElmanCell in keras.layers.RNN equals keras.layers.SimpleRNN, and Bidirectional equals
 keras.layers.Bidirectional, weight for weight (float64 within 1e-6 or better, float32 within
 1e-5); JordanCell equals an explicit numpy loop; every layer survives get_config/from_config
-and a .keras save/load round trip.
+and a .keras save/load round trip. Bidirectional also matches Keras side by side in what a user
+touches besides the outputs: the errors it raises, use_cudnn, stateful states and reset_state,
+compute_output_shape, the output dtype and mask.
 """
 
 from __future__ import annotations
@@ -283,6 +285,112 @@ def test_bidirectional_config_round_trip():
     assert clone.merge_mode == "ave" and clone.return_sequences and clone.name == "bi"
     assert clone.forward_layer.name == ours.forward_layer.name
     assert clone.backward_layer.go_backwards
+
+
+# Side by side with keras.layers.Bidirectional: what a user touches besides the outputs (issue 18).
+
+
+@pytest.mark.parametrize("layer", [keras.layers.SimpleRNN(2, go_backwards=True), "SimpleRNN", keras.layers.Dense(2)],
+                         ids=["go_backwards", "a string", "Dense"])
+def test_bidirectional_raises_value_error_where_keras_does(layer):
+    # Keras refuses a backward layer (two backward copies) and a non-layer with a ValueError.
+    # Dense has no go_backwards: Keras fails later (KeyError); the reference says why at once.
+    if not isinstance(layer, keras.layers.Dense):
+        with pytest.raises(ValueError):
+            keras.layers.Bidirectional(layer)
+    with pytest.raises(ValueError, match="go_backwards" if isinstance(layer, keras.layers.Layer)
+                       and hasattr(layer, "go_backwards") else "recurrent Keras layer"):
+        Bidirectional(layer)
+
+
+@pytest.mark.parametrize("layer_cls", ["LSTM", "GRU"])
+@pytest.mark.parametrize("use_cudnn", [False, True, "auto"])
+def test_bidirectional_keeps_use_cudnn_on_both_copies(layer_cls, use_cudnn):
+    inner = getattr(keras.layers, layer_cls)(3, use_cudnn=use_cudnn)
+    theirs, ours = keras.layers.Bidirectional(inner), Bidirectional(inner)
+    for name in ("forward_layer", "backward_layer"):
+        assert getattr(ours, name).use_cudnn == getattr(theirs, name).use_cudnn == use_cudnn
+    # use_cudnn is not in get_config: a clone from the config says "auto", in Keras as here.
+    clone_theirs = keras.layers.Bidirectional.from_config(theirs.get_config())
+    clone_ours = Bidirectional.from_config(ours.get_config())
+    assert clone_ours.forward_layer.use_cudnn == clone_theirs.forward_layer.use_cudnn == "auto"
+
+
+@pytest.mark.parametrize("layer_cls", ["SimpleRNN", "LSTM"])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_bidirectional_stateful_states_and_reset_state_equal_keras(layer_cls, return_sequences):
+    rng = np.random.default_rng(21)
+    N, T, D, H = 3, 4, 2, 3
+    inner = getattr(keras.layers, layer_cls)(H, stateful=True, return_sequences=return_sequences)
+    theirs, ours = keras.layers.Bidirectional(inner), Bidirectional(inner)
+    assert ours.stateful and theirs.stateful
+    for layer in (theirs, ours):
+        layer.build((N, T, D))
+    random_weights(theirs, rng)
+    ours.set_weights(theirs.get_weights())
+    assert len(ours.states) == len(theirs.states) == (4 if layer_cls == "LSTM" else 2)
+    batches = [rng.normal(size=(N, T, D)).astype("float32") for _ in range(3)]
+    for i, x in enumerate(batches):
+        if i == 2:
+            theirs.reset_state()
+            ours.reset_state()
+            assert_all_close(list(ours.states), list(theirs.states), 0.0, "states after reset_state")
+        assert_all_close(ours(x), theirs(x), 1e-5, f"batch {i}")
+        assert_all_close(list(ours.states), list(theirs.states), 1e-5, f"states after batch {i}")
+    assert np.abs(keras.ops.convert_to_numpy(ours.states[0])).max() > 0.0   # the states did move
+    ours.reset_states()
+    assert all(not np.any(keras.ops.convert_to_numpy(s)) for s in ours.states)
+
+
+def test_bidirectional_without_stateful_has_no_states_and_cannot_reset():
+    theirs, ours = keras.layers.Bidirectional(keras.layers.GRU(2)), Bidirectional(keras.layers.GRU(2))
+    for layer in (theirs, ours):
+        layer.build((None, 3, 2))
+        assert layer.states is None and not layer.stateful
+        with pytest.raises(AttributeError, match="stateful"):
+            layer.reset_state()
+
+
+@pytest.mark.parametrize("layer_cls", ["SimpleRNN", "LSTM"])
+@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+@pytest.mark.parametrize("settings", [
+    dict(return_sequences=True), dict(return_sequences=False),
+    dict(return_sequences=True, return_state=True), dict(return_state=True),
+], ids=lambda s: ",".join(s))
+def test_bidirectional_output_shapes_equal_keras(layer_cls, merge_mode, settings):
+    inner = getattr(keras.layers, layer_cls)(3, **settings)
+    theirs = keras.layers.Bidirectional(inner, merge_mode=merge_mode)
+    ours = Bidirectional(inner, merge_mode=merge_mode)
+    for shape in [(None, 5, 4), (2, None, 4)]:
+        assert ours.compute_output_shape(shape) == theirs.compute_output_shape(shape)
+    # In a functional model (symbolic inputs) and on real inputs.
+    def flat(out):
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    symbolic = flat(ours(keras.Input((5, 4))))
+    assert [tuple(t.shape) for t in symbolic] == [tuple(t.shape) for t in flat(theirs(keras.Input((5, 4))))]
+    eager = flat(ours(np.zeros((2, 5, 4), "float32")))
+    assert [tuple(t.shape)[1:] for t in eager] == [tuple(t.shape)[1:] for t in symbolic]
+
+
+def test_bidirectional_outputs_are_in_the_wrappers_compute_dtype():
+    inner = keras.layers.SimpleRNN(3, return_sequences=True, return_state=True)
+    x = np.ones((2, 4, 3), "float32")
+    for layer in (keras.layers.Bidirectional(inner, dtype="float64"), Bidirectional(inner, dtype="float64")):
+        assert [keras.backend.standardize_dtype(t.dtype) for t in layer(x)] == ["float64", "float32", "float32"]
+
+
+def test_bidirectional_output_mask_equals_keras_without_return_state():
+    mask = right_padded_mask([3, 1], 3)
+    for merge_mode in MERGE_MODES:
+        for return_sequences in [True, False]:
+            inner = keras.layers.SimpleRNN(2, return_sequences=return_sequences)
+            theirs = keras.layers.Bidirectional(inner, merge_mode=merge_mode)
+            ours = Bidirectional(inner, merge_mode=merge_mode)
+            got, want = ours.compute_mask(None, mask), theirs.compute_mask(None, mask)
+            assert type(got) is type(want) and len(as_list(got)) == len(as_list(want))
+            for g, w in zip(as_list(got), as_list(want)):
+                assert (g is None and w is None) or np.array_equal(g, w)
 
 
 # --------------------------------------------------------------------------------------------
