@@ -44,6 +44,10 @@ __all__ = [
 
 _PRECISION = 6
 
+# The hint when an answer is the expected one read backwards in time.
+REVERSED_IN_TIME = ("the values are in reverse time order: store step t at index t (not T-1-t), "
+                    "and check the direction of the loop.")
+
 
 class CheckFailure(AssertionError):
     """A student's answer is wrong; the message explains what and where.
@@ -181,19 +185,28 @@ def check_array(received, name: str, dtype_kind: str = "f") -> np.ndarray:
     if array.dtype.kind not in dtype_kind:
         kinds = {"f": "float", "c": "complex", "i": "int", "u": "unsigned int", "b": "bool"}
         wanted = " or ".join(kinds.get(k, k) for k in dtype_kind)
-        hint = "create it with a float dtype (np.zeros(shape), not dtype=int)." if "f" in dtype_kind else None
+        hint = None
+        if array.dtype.kind == "c" and "c" not in dtype_kind:
+            hint = ("the result is complex (np.linalg.eigvals gives complex eigenvalues): take the modulus "
+                    "np.abs(...) or the real part .real where a real number is meant.")
+        elif "f" in dtype_kind:
+            hint = "create it with a float dtype (np.zeros(shape), not dtype=int)."
         _fail(f"{name} has dtype {array.dtype}; expected a {wanted} array.", hint)
     return array
 
 
-def check_shape(received, shape: Sequence[int], name: str, dims: str | None = None) -> np.ndarray:
+def check_shape(received, shape: Sequence[int], name: str, dims: str | None = None,
+                hint: str | None = None) -> np.ndarray:
     """Check an array's shape; return it as a numpy array.
 
     Args:
         received: the student's value.
         shape: expected shape, e.g. ``(N, T, H)`` as numbers.
         name: the output's name for messages.
-        dims: the shape letters, e.g. "NTH", used in the message.
+        dims: the shape letters, e.g. "NTH", used in the message. Only with dims starting with
+            N does a missing first axis read as a missing batch axis.
+        hint: the likely cause to print when no layout slip explains the shape (e.g. for a
+            weight: which weight has which shape).
     """
     __tracebackhide__ = True
     shape = tuple(int(s) for s in shape)
@@ -202,15 +215,16 @@ def check_shape(received, shape: Sequence[int], name: str, dims: str | None = No
     if array.shape == shape:
         return array
     want = f"({', '.join(dims)}) = {shape}" if dims else str(shape)
-    hint = None
+    given, hint = hint, None
     if array.ndim == len(shape) and sorted(array.shape) == sorted(shape):
         hint = "the same sizes in another order: a transpose, or stacking along the wrong axis?"
     elif array.size == int(np.prod(shape)):
         hint = "the right number of values in the wrong layout: a reshape or a missing axis?"
-    elif array.ndim == len(shape) - 1 and array.shape == shape[1:]:
+    elif array.ndim == len(shape) - 1 and array.shape == shape[1:] and dims and dims[0] == "N":
         hint = "the batch axis is missing: did you keep only one example?"
     elif array.ndim == len(shape) + 1 and array.shape[1:] == shape:
         hint = "one axis too many at the front."
+    hint = hint or given
     _fail(f"{name} must have shape {want}; received {array.shape}.", hint)
 
 
@@ -243,13 +257,15 @@ def check_close(
     atol: float = 1e-8,
     hint: str | None = None,
     mistakes: dict | None = None,
+    backward: bool = False,
 ) -> np.ndarray:
     """Check type, shape, finiteness and values of an array against the expected one.
 
     On a mismatch the message gives how many entries are wrong, the first and the worst with
     expected and received values, the first wrong time step when ``dims`` has a "T", and a
-    diagnosis of typical slips (sign, transpose, a constant offset) and of the known mistakes
-    in ``mistakes`` whose values the received array equals.
+    diagnosis of typical slips (sign, transpose, a constant offset, reversed along T) and of the
+    known mistakes in ``mistakes`` whose values the received array equals. A known mistake, or
+    else a reversal along T, replaces ``hint``: it names the bug more precisely.
 
     Args:
         received: the student's value.
@@ -260,7 +276,9 @@ def check_close(
         hint: the likely cause to print when the values differ.
         mistakes: known wrong answers, ``{diagnosis: the array that mistake gives}``, built by
             the test (e.g. an oracle with two gate blocks swapped); a received array within
-            ``rtol``/``atol`` of one of them is diagnosed by name.
+            ``rtol``/``atol`` of one of them is diagnosed by name (and that name is the hint).
+        backward: the values come from a backward recursion (BPTT: step T-1 first, then back in
+            time), so the first wrong step is counted from t=T-1 going back.
 
     Returns:
         ``received`` as a numpy array.
@@ -299,20 +317,37 @@ def check_close(
         axis = dims.index("T")
         other = tuple(i for i in range(expected.ndim) if i != axis)
         ok_t = close.all(axis=other) if other else close
-        bad_t = int(np.argmin(ok_t))
-        if bad_t > 0:
-            right = "time step t=0 is" if bad_t == 1 else f"time steps t=0..{bad_t - 1} are"
-            lines.append(f"  {right} right; t={bad_t} is the first wrong one.")
-        else:
-            lines.append("  already the first time step t=0 is wrong.")
+        last = len(ok_t) - 1
+        if not backward:
+            bad_t = int(np.argmin(ok_t))
+            if bad_t > 0:
+                right = "time step t=0 is" if bad_t == 1 else f"time steps t=0..{bad_t - 1} are"
+                lines.append(f"  {right} right; t={bad_t} is the first wrong one.")
+            else:
+                lines.append("  already the first time step t=0 is wrong.")
+        else:  # a backward recursion starts at t=T-1: errors made on the way grow going back
+            bad_t = int(np.flatnonzero(~ok_t)[-1])
+            if bad_t < last:
+                right = f"t={last} is" if bad_t == last - 1 else f"t={bad_t + 1}..{last} are"
+                lines.append(f"  {right} right; going back in time, t={bad_t} is the first wrong one.")
+            else:
+                lines.append(f"  already the last time step t={last}, where the backward recursion starts, is wrong.")
     diagnosis = _diagnose(array, expected, rtol, atol)
     if diagnosis:
         lines.append(f"  {diagnosis}")
+    known = None
     for what, value in (mistakes or {}).items():
         value = to_numpy(value)
         if value.shape == array.shape and np.allclose(array, value, rtol=rtol, atol=atol):
             lines.append(f"  received = what this mistake gives: {what}.")
-    _fail("\n".join(lines), hint)
+            known = known or what
+    if known is None and dims and "T" in dims:
+        axis = dims.index("T")
+        flipped = np.flip(array, axis=axis)
+        if expected.shape[axis] > 1 and np.allclose(flipped, expected, rtol=rtol, atol=atol):
+            known = REVERSED_IN_TIME
+            lines.append("  received = expected reversed along T (time).")
+    _fail("\n".join(lines), known or hint)
 
 
 def _diagnose(received: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
@@ -434,9 +469,17 @@ def _unwrap_tensor(value):
         return value
 
 
-def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol: float = 1e-8, hint=None):
-    """Check a real number (a Python or numpy scalar, or a 0-d array); return it as float."""
+def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol: float = 1e-8, hint=None,
+                 mistakes: dict | None = None):
+    """Check a real number (a Python or numpy scalar, or a 0-d array); return it as float.
+
+    ``mistakes`` (``{diagnosis: the number that mistake gives}``) works as in ``check_close``:
+    a received number within tolerance of one is diagnosed by name, which replaces ``hint``.
+    """
     __tracebackhide__ = True
+    if mistakes is not None and (not isinstance(mistakes, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, numbers.Real) for k, v in mistakes.items())):
+        raise TypeError(f"mistakes must be a dict diagnosis -> number; received: {mistakes!r}")
     if received is None:
         _fail(f"{name} is None.", "is a `return` missing?")
     received = _unwrap_tensor(received)
@@ -451,7 +494,11 @@ def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol:
     if not np.isfinite(value):
         _fail(f"{name} is {value}; expected {expected:.{_PRECISION}g}.")
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
-        _fail(f"{name} is {value:.{_PRECISION}g}; expected {expected:.{_PRECISION}g}.", hint)
+        message = f"{name} is {value:.{_PRECISION}g}; expected {expected:.{_PRECISION}g}."
+        known = [what for what, v in (mistakes or {}).items() if np.isclose(value, v, rtol=rtol, atol=atol)]
+        if known:
+            message += f"\n  received = what this mistake gives: {known[0]}."
+        _fail(message, known[0] if known else hint)
     return value
 
 

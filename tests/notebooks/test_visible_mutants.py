@@ -4,7 +4,8 @@ A mutant marked ``visible=True`` (tests/notebooks/mutants/) breaks a stated requ
 student must learn it from the visible tests, not only from the grade. Each one is built as the
 student sees it — the committed release (hidden tests stripped) answered with the mutated
 solution — and executed headless in fast mode, test cells in a namespace of their own as the
-grader runs them; one of its ``loses`` test cells must raise a ``CheckFailure``.
+grader runs them; one of its ``loses`` test cells must raise a ``CheckFailure``, and where the
+mutant gives ``says`` (what the hint must name), the first such failure's message must contain it.
 
 To keep it cheap, each notebook stops after the last of the mutant's ``loses`` cells. (The test
 cells before it stay: they share one trusted namespace, and some define helpers later ones use.)
@@ -108,3 +109,9 @@ def test_visible_tests_catch_the_mutant(executed, mutant):
         f"mutant ({mutant.why}) of {mutant.chapter}:{mutant.grade_id} passes every visible test of "
         f"{sorted(mutant.loses)} (only a hidden test would catch it); the test cells that raised: {failed}"
     )
+    if mutant.says is not None:
+        message = next(iter(caught.values()))[1]   # raised() keeps the cells in notebook order
+        assert mutant.says in message, (
+            f"mutant ({mutant.why}) of {mutant.chapter}:{mutant.grade_id}: the visible tests catch it, but "
+            f"the message does not name the bug ({mutant.says!r}):\n{message}"
+        )

@@ -1,4 +1,5 @@
-"""checks.check_gradient, checks.check_true and the known mistakes of checks.check_close."""
+"""checks.check_gradient, checks.check_true, the known mistakes of checks.check_close and the hints
+that must name the real bug (issue 18)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,9 @@ def test_check_close_names_a_known_mistake_that_the_answer_equals():
     message = str(info.value)
     assert "received = what this mistake gives: gates in the order f, i, c, o." in message
     assert "no bias" not in message
-    assert message.endswith("Hint: slices i, f, c, o")
+    # The known mistake names the bug more precisely than the generic hint: it replaces it.
+    assert message.endswith("Hint: gates in the order f, i, c, o")
+    assert info.value.diagnosis == "gates in the order f, i, c, o" and info.value.fixed
 
 
 def test_check_close_ignores_mistakes_when_right_or_unlike_any():
@@ -91,3 +94,64 @@ def test_check_close_ignores_mistakes_when_right_or_unlike_any():
 def test_check_close_rejects_bad_mistakes():
     with pytest.raises(TypeError, match="mistakes"):
         checks.check_close(np.ones(2), np.ones(2), name="h", mistakes=[np.ones(2)])
+
+
+def fail(fn, *args, **kwargs) -> checks.CheckFailure:
+    with pytest.raises(checks.CheckFailure) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def test_a_complex_result_is_called_complex_not_an_int_dtype():
+    exc = fail(checks.check_close, np.array([[0.5j, 0.0], [0.0, -0.5j]]), np.eye(2), name="scaled W")
+    assert "dtype complex128" in str(exc)
+    assert "the result is complex" in exc.diagnosis and "np.abs" in exc.diagnosis
+    assert "dtype=int" not in str(exc)
+    assert "dtype=int" in str(fail(checks.check_array, np.zeros(3, dtype=int), name="h"))
+
+
+def test_a_missing_first_axis_is_a_batch_axis_only_when_the_dims_say_n():
+    weight_hint = "weights in the order kernel (D, H), recurrent_kernel (H, H), bias (H,)."
+    exc = fail(checks.check_shape, np.zeros(4), (4, 4), name="weight 'bias'", dims="HH", hint=weight_hint)
+    assert "batch axis" not in str(exc) and exc.diagnosis == weight_hint
+    assert "batch axis" not in str(fail(checks.check_shape, np.zeros(4), (4, 4), name="w"))
+    assert "the batch axis is missing" in str(fail(checks.check_shape, np.zeros(4), (3, 4), name="h", dims="NH"))
+    # A layout slip the check recognises still wins over the caller's hint.
+    assert "transpose" in str(fail(checks.check_shape, np.zeros((4, 3)), (3, 4), name="w", hint=weight_hint))
+
+
+def test_first_wrong_step_of_a_backward_recursion_counts_from_the_end():
+    expected = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    grown = expected * np.array([1.9, 1.6, 1.3, 1.1, 1.0])     # right at T-1, worse going back
+    message = str(fail(checks.check_close, grown, expected, name="dw_terms", dims="T", backward=True))
+    assert "t=4 is right; going back in time, t=3 is the first wrong one." in message
+    assert "t=0 is wrong" not in message
+    message = str(fail(checks.check_close, expected * np.array([1, 1.1, 1.3, 1, 1]), expected,
+                       name="dw_terms", dims="T", backward=True))
+    assert "t=4 is right" not in message and "t=3..4 are right; going back in time, t=2" in message
+    message = str(fail(checks.check_close, expected + 1e-3 * np.eye(5)[4], expected, name="g", dims="T",
+                       backward=True))
+    assert "already the last time step t=4" in message
+    # Forward quantities are unchanged.
+    assert "already the first time step t=0 is wrong" in str(fail(checks.check_close, grown, expected,
+                                                                   name="h", dims="T"))
+
+
+def test_reversed_along_t_is_diagnosed_and_replaces_the_hint():
+    expected = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
+    exc = fail(checks.check_close, expected[:, ::-1], expected, name="h", dims="NTH", hint="feed h forward")
+    assert "received = expected reversed along T (time)." in str(exc)
+    assert exc.diagnosis == checks.REVERSED_IN_TIME and "feed h forward" not in str(exc)
+    exc = fail(checks.check_close, expected[::-1], expected, name="h", dims="NTH", hint="feed h forward")
+    assert "reversed" not in str(exc) and exc.diagnosis == "feed h forward"
+
+
+def test_check_scalar_names_a_known_mistake():
+    mistakes = {"padded steps still counted in the sum": 2.0, "divided by N*T": 0.5}
+    exc = fail(checks.check_scalar, 2.0, 1.0, name="J", hint="generic", mistakes=mistakes)
+    assert "received = what this mistake gives: padded steps still counted in the sum." in str(exc)
+    assert exc.diagnosis == "padded steps still counted in the sum"
+    assert fail(checks.check_scalar, 3.0, 1.0, name="J", hint="generic", mistakes=mistakes).diagnosis == "generic"
+    assert checks.check_scalar(1.0, 1.0, name="J", mistakes=mistakes) == 1.0
+    with pytest.raises(TypeError, match="mistakes"):
+        checks.check_scalar(1.0, 1.0, name="J", mistakes={"x": "a"})

@@ -9,7 +9,8 @@ gathers them all.
 A mutant marked ``visible=True`` breaks a requirement the chapter's markdown states, so the
 *visible* tests (what the student runs before submitting) must catch it, not only the hidden
 ones: tests/notebooks/test_visible_mutants.py executes each such mutant as the student sees it
-and checks that one of its ``loses`` test cells fails. Every exercise has at least one visible
+and checks that one of its ``loses`` test cells fails (and, where ``says`` is given, that the failure's
+message names the real bug with that fragment: issue 18). Every exercise has at least one visible
 mutant, or its chapter module says why not in ``NO_VISIBLE_MUTANT`` ({grade_id: reason}).
 """
 
@@ -28,6 +29,7 @@ class Mutant:
     loses: frozenset       # test cells (grade_id) that must score below their maximum
     why: str
     visible: bool = False  # the visible tests of one of ``loses`` must catch it (not only hidden ones)
+    says: str | None = None  # with visible: a fragment the failing check's message must contain
 
     @property
     def student(self) -> str:
@@ -40,8 +42,10 @@ class Mutant:
 NOT_YET_CHECKED = "not yet checked that the visible tests catch one of its mutants (issue 18, part 2)"
 
 
-def M(chapter, grade_id, find, replace, loses, why, *, visible=False):
-    return Mutant(chapter, grade_id, find, replace, frozenset(loses), why, visible)
+def M(chapter, grade_id, find, replace, loses, why, *, visible=False, says=None):
+    if says is not None and not visible:
+        raise ValueError(f"says= is checked against the visible tests: mark the mutant visible=True ({why})")
+    return Mutant(chapter, grade_id, find, replace, frozenset(loses), why, visible, says)
 
 
 def _gather() -> tuple[list, dict]:

@@ -21,5 +21,12 @@ MUTANTS = [
     M("01_rnn_forward", "softmax", "e / np.sum(e, axis=-1, keepdims=True)", "e / np.sum(e)",
       {"test_softmax", "test_rnn_output"}, "normalised over the whole array"),
     M("01_rnn_forward", "rnn_output", 'h @ params["Wy"] + params["by"]', 'h @ params["Wy"]',
-      {"test_rnn_output"}, "output bias forgotten", visible=True),
+      {"test_rnn_output"}, "output bias forgotten", visible=True, says="y without the output bias by"),
+    # Hints that name the real bug (issue 18).
+    M("01_rnn_forward", "softmax", "e / np.sum(e, axis=-1, keepdims=True)", "e / np.sum(e, axis=-1)",
+      {"test_softmax"}, "row sums without keepdims (broadcast along the wrong axis)", visible=True,
+      says="np.sum without keepdims=True"),
+    M("01_rnn_forward", "rnn_forward", "rnn_cell_forward(x[:, t, :], h_t, params)",
+      "rnn_cell_forward(x[t], h_t, params)", {"test_rnn_forward"}, "time-major index x[t] instead of x[:, t]",
+      visible=True, says="x indexed time-major"),
 ]

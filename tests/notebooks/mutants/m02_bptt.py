@@ -19,11 +19,18 @@ MUTANTS = [
       {"test_rnn_backward"}, "dh_next not added to the upstream dh"),
     M("02_bptt", "rnn_backward", "for t in reversed(range(T)):", "for t in range(T):",
       {"test_rnn_backward"}, "walking forward in time instead of backward"),
+    # Hints that name the real bug (issue 18).
+    M("02_bptt", "scalar_bptt", "upstream = local * w_rec", "upstream = upstream * w_rec",
+      {"test_scalar_bptt"}, "f' missing from the running product (right at t=T-1, wrong going back)",
+      visible=True, says="t=3 is right; going back in time, t=2 is the first wrong one"),
+    M("02_bptt", "scalar_bptt",
+      "dw_terms[k - 1] = local * x[k - 1]\n        dw_rec_terms[k - 1] = local * O[k - 1]",
+      "dw_terms[T - k] = local * x[k - 1]\n        dw_rec_terms[T - k] = local * O[k - 1]",
+      {"test_scalar_bptt"}, "terms stored in reverse order", visible=True, says="reversed along T"),
 ]
 
 # Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
 NO_VISIBLE_MUTANT = {
-    "scalar_bptt": NOT_YET_CHECKED,
     "rnn_cell_backward": NOT_YET_CHECKED,
     "rnn_backward": NOT_YET_CHECKED,
 }

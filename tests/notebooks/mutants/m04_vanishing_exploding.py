@@ -11,6 +11,9 @@ MUTANTS = [
     M(CH, "scale_to_spectral_radius", "np.max(np.abs(np.linalg.eigvals(W)))",
       "np.max(np.linalg.eigvals(W).real)", {"test_scale_to_spectral_radius"},
       "largest real part instead of the largest modulus"),
+    M(CH, "scale_to_spectral_radius", "np.max(np.abs(np.linalg.eigvals(W)))", "np.max(np.linalg.eigvals(W))",
+      {"test_scale_to_spectral_radius"}, "the complex eigenvalue itself instead of its modulus", visible=True,
+      says="the result is complex"),
     M(CH, "scale_to_spectral_radius",
       'raise ValueError(f"W must have a nonzero eigenvalue; its spectral radius is {radius}")', "pass",
       {"test_scale_to_spectral_radius"}, "no error for a matrix without a nonzero eigenvalue (hidden test)"),
@@ -28,6 +31,5 @@ MUTANTS = [
 
 # Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
 NO_VISIBLE_MUTANT = {
-    "scale_to_spectral_radius": NOT_YET_CHECKED,
     "jacobian_norms": NOT_YET_CHECKED,
 }

@@ -13,6 +13,15 @@ MUTANTS = [
       {"test_elman_cell_step", "test_elman_rnn"}, "Elman: recurrent kernel transposed"),
     M(CH, "elman_cell", "shape=(D, self.units)", "shape=(self.units, D)",
       {"test_elman_cell_step", "test_elman_rnn"}, "Elman: kernel created as (H, D), not Keras' (D, H)"),
+    M(CH, "elman_cell",
+      'self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), initializer="orthogonal",\n'
+      '                                                name="recurrent_kernel")\n'
+      '        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")',
+      'self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")\n'
+      '        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), initializer="orthogonal",\n'
+      '                                                name="recurrent_kernel")',
+      {"test_elman_cell_step"}, "Elman: bias created before recurrent_kernel (weights in the wrong order)",
+      visible=True, says="Keras' order is kernel, recurrent_kernel, bias"),
     M(CH, "elman_cell", "h = self.activation(z)", "h = ops.tanh(z)",
       {"test_elman_rnn"}, "Elman: the activation argument is ignored (tanh hard-coded)", visible=True),
     M(CH, "elman_cell",
