@@ -1,13 +1,14 @@
 """Mutants of chapter 10_char_language_model: each is the solution with one typical mistake."""
 
-from tests.notebooks.mutants import NOT_YET_CHECKED, M
+from tests.notebooks.mutants import M
 
 CH = "10_char_language_model"
 SYMBOLS = "self.symbols = [UNK] + sorted(c for c, n in counts.items() if n >= min_count)"
 
 MUTANTS = [
     M(CH, "vocabulary", SYMBOLS, SYMBOLS.replace("n >= min_count", "n > min_count"),
-      {"test_vocabulary", "test_vocabulary_unk"}, "min_count read as 'more than'"),
+      {"test_vocabulary", "test_vocabulary_unk"}, "min_count read as 'more than'", visible=True,
+      says="min_count is inclusive"),
     M(CH, "vocabulary", SYMBOLS, "self.symbols = sorted(c for c, n in counts.items() if n >= min_count) + [UNK]",
       {"test_vocabulary", "test_vocabulary_unk"}, "<unk> last instead of id 0"),
     M(CH, "vocabulary", "self._ids.get(c, 0) for c in text", "self._ids[c] for c in text",
@@ -21,7 +22,10 @@ MUTANTS = [
       "logits = np.log(np.clip(probs, 0.0, None)) * temperature", {"test_sample_distribution"},
       "temperature applied the wrong way round"),
     M(CH, "sample", "ids.append(next_id)", "ids = ids", {"test_sample_distribution"},
-      "generated characters never fed back: the model always sees the seed"),
+      "generated characters never fed back: the model always sees the seed", visible=True),
+    M(CH, "sample", "model.predict(np.array([ids]))", "model.predict(np.array([ids[-1:]]))",
+      {"test_sample_distribution"}, "only the last character fed to the model: all context lost",
+      visible=True, says="ALL ids so far"),
     M(CH, "sample", "p /= p.sum()", "p = p / p.sum() if temperature != 1 else probs",
       {"test_sample_distribution"}, "no renormalisation at temperature 1: float32-rounded rows fail (hidden test)"),
     M(CH, "sample", "next_id = int(np.argmax(probs))",
@@ -33,6 +37,11 @@ MUTANTS = [
       {"test_accuracy_by_prefix"}, "the count of known letters never restarts at a new word"),
     M(CH, "accuracy_by_prefix", "k = min(known, max_known)", "k = known", {"test_accuracy_by_prefix"},
       "no 'max_known or more' group: long words overflow (hidden test)"),
+    M(CH, "accuracy_by_prefix",
+      "            k = min(known, max_known)\n            counts[k] += 1\n            hits[k] += correct[t]\n",
+      "            if known <= max_known:\n                counts[known] += 1\n                hits[known] += correct[t]\n",
+      {"test_accuracy_by_prefix"}, "letters beyond max_known dropped instead of counted in group max_known",
+      visible=True, says="do not drop the letters beyond it"),
     M(CH, "accuracy_by_prefix", "accuracy = np.full(max_known + 1, np.nan)", "accuracy = np.zeros(max_known + 1)",
       {"test_accuracy_by_prefix"}, "empty groups report 0 instead of NaN"),
     M(CH, "accuracy_by_prefix", "if character.isalpha():", "if character.isalnum():", {"test_accuracy_by_prefix"},
@@ -40,8 +49,4 @@ MUTANTS = [
 ]
 
 # Exercises without a mutant marked visible=True, and why (tests/unit/test_repo.py).
-NO_VISIBLE_MUTANT = {
-    "vocabulary": NOT_YET_CHECKED,
-    "sample": NOT_YET_CHECKED,
-    "accuracy_by_prefix": NOT_YET_CHECKED,
-}
+NO_VISIBLE_MUTANT = {}
