@@ -20,7 +20,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-under-load test-backends test-gpu test-browser demo release student-kit lab lock lock-backends clean
+.PHONY: help install install-backends chromium bubblewrap bench test test-unit test-notebooks test-mutants test-grading test-under-load test-backends test-gpu test-browser test-kit demo release student-kit lab lock lock-backends clean
 
 help:
 	@echo "make demo     the instructor's loop on sample submissions (validate, release, grade, feedback, export)"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-under-load  the grader and chapter 01's round trip with every core busy (same verdicts as idle)"
 	@echo "make test-backends  unit tests and chapters 01-09 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
+	@echo "make test-kit the student kit installed in a fresh venv, a chapter validated there (CI runs it after make test)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
 	@echo "make bench    every chapter's time against its budget (wall and CPU seconds; exit 1 when slow)"
 	@echo "make lab      JupyterLab: notebooks/ with Validate, and the formgrader (COURSE=build/demo/course)"
@@ -53,7 +54,12 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 # --durations: the slowest tests (a module fixture's time goes to its first test) in CI's log.
 test: $(STAMP) bubblewrap
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest --durations=15 -m "not kit"
+
+# The student kit installed into a fresh virtual environment from its own files, and a chapter
+# validated there (about 2 minutes, most of it pip; CI runs it after make test).
+test-kit: $(STAMP)
+	$(PY) -m pytest -m kit
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not notebook and not grading"

@@ -3,7 +3,7 @@
 The kit's zip is unpacked into an empty folder, installed into a fresh virtual environment with
 the README's own command, and a chapter is validated there with nbgrader, with a HOME of its own
 and none of the repository's environment variables: with the answers typed in it passes, as
-released it fails. About 1.5 minutes, most of it pip.
+released it fails. About 1.5 minutes, most of it pip: `make test-kit` (CI), not `make test`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from rnn_course import kit, samples
 from rnn_course.course import repo_root
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.kit]
 
 REPO = repo_root()
 CHAPTER = "00_setup"

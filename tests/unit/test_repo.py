@@ -584,9 +584,9 @@ def test_ci_runs_make_test():
     )
 
 
-@pytest.mark.parametrize("target", ["test-backends", "test-browser"])
+@pytest.mark.parametrize("target", ["test-backends", "test-browser", "test-kit", "test-mutants"])
 def test_ci_runs_target_after_make_test(target):
-    """.ci/run runs `make test-backends` (JAX, PyTorch) and `make test-browser` after `make test`."""
+    """.ci/run runs `make test-backends` (JAX, PyTorch), `make test-browser`, `make test-kit` and `make test-mutants` after `make test`."""
     commands = [line.split("#", 1)[0] for line in (REPO / ".ci" / "run").read_text().splitlines()]
     test = [i for i, line in enumerate(commands) if re.search(r"\bmake\s+test(?![\w-])", line)]
     found = [i for i, line in enumerate(commands) if re.search(rf"\bmake\s+{target}\b", line)]
