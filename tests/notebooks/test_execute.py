@@ -13,6 +13,7 @@ import pytest
 
 from rnn_course.course import execute_notebook
 from tests.conftest import CHAPTERS
+from tests.notebooks import quotes
 
 pytestmark = pytest.mark.notebook
 
@@ -38,7 +39,7 @@ def fast_mode() -> bool:
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_solution_executes(repo, chapter):
-    """Full mode (fast under JAX/PyTorch): no error, no stderr; the times go to build/reports/."""
+    """Full mode (fast under JAX/PyTorch): no error, no stderr, the prose's numbers printed; times to build/reports/."""
     import keras
 
     path = repo / "solutions" / chapter / f"{chapter}.ipynb"
@@ -53,6 +54,10 @@ def test_solution_executes(repo, chapter):
                 f"{chapter} code cell {index} wrote to stderr (nbgrader would score a test cell 0):\n"
                 f"{output.text[:800]}"
             )
+    if not fast_mode():
+        # the numbers the prose quotes are the ones this run printed (tests/notebooks/quotes/)
+        wrong = quotes.check_printed(chapter, notebook)
+        assert not wrong, "the prose quotes numbers the notebook does not print:\n  " + "\n  ".join(wrong)
     slowest = max(range(len(seconds)), key=seconds.__getitem__)
     report = repo / "build" / "reports"
     report.mkdir(parents=True, exist_ok=True)
