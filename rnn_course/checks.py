@@ -502,9 +502,17 @@ def check_scalar(received, expected: float, name: str, rtol: float = 1e-6, atol:
     return value
 
 
-def check_int(received, expected: int, name: str, hint: str | None = None) -> int:
-    """Check an exact integer answer (a Python or numpy int); return it."""
+def check_int(received, expected: int, name: str, hint: str | None = None, mistakes: dict | None = None) -> int:
+    """Check an exact integer answer (a Python or numpy int); return it.
+
+    ``mistakes`` (``{diagnosis: the int that mistake gives}``) works as in ``check_scalar``: a
+    received count equal to one is diagnosed by name, which replaces ``hint``.
+    """
     __tracebackhide__ = True
+    if mistakes is not None and (not isinstance(mistakes, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, numbers.Integral) and not isinstance(v, bool)
+            for k, v in mistakes.items())):
+        raise TypeError(f"mistakes must be a dict diagnosis -> int; received: {mistakes!r}")
     received = _unwrap_tensor(received)
     if isinstance(received, np.ndarray) and received.ndim == 0 and received.dtype.kind in "iu":
         received = received.item()
@@ -513,7 +521,11 @@ def check_int(received, expected: int, name: str, hint: str | None = None) -> in
             _fail(f"{name} must be an int; received the float {received}.", "use // or int(...).")
         _fail(f"{name} must be an int; received a {type(received).__name__}: {received!r}.")
     if int(received) != int(expected):
-        _fail(f"{name} is {int(received)}; expected {int(expected)}.", hint)
+        message = f"{name} is {int(received)}; expected {int(expected)}."
+        known = [what for what, v in (mistakes or {}).items() if int(v) == int(received)]
+        if known:
+            message += f"\n  received = what this mistake gives: {known[0]}."
+        _fail(message, known[0] if known else hint)
     return int(received)
 
 
@@ -523,9 +535,13 @@ def check_raises(
     exception: type[BaseException] | tuple = ValueError,
     mentions: Sequence[str] = (),
     name: str | None = None,
+    hint: str | None = None,
     **kwargs,
 ) -> BaseException:
     """Check that ``fn(*args, **kwargs)`` raises ``exception`` whose message mentions words.
+
+    ``hint`` is the likely cause to print when ``fn`` returns without raising (e.g. which bound
+    of a range is not checked).
 
     Returns:
         the raised exception.
@@ -547,7 +563,7 @@ def check_raises(
         return exc
     except Exception as exc:
         _fail(f"{label} raised {_type_name(exc)}: {exc}; expected {_names(exception)}.")
-    _fail(f"{label} returned without raising; expected {_names(exception)} for this input.")
+    _fail(f"{label} returned without raising; expected {_names(exception)} for this input.", hint)
 
 
 def _names(exception) -> str:

@@ -155,3 +155,24 @@ def test_check_scalar_names_a_known_mistake():
     assert checks.check_scalar(1.0, 1.0, name="J", mistakes=mistakes) == 1.0
     with pytest.raises(TypeError, match="mistakes"):
         checks.check_scalar(1.0, 1.0, name="J", mistakes={"x": "a"})
+
+
+def test_check_int_names_a_known_mistake():
+    mistakes = {"the recurrent kernel Wh (H, H) is not counted": 31}
+    exc = fail(checks.check_int, 31, 40, name="count", hint="generic", mistakes=mistakes)
+    assert "count is 31; expected 40.\n  received = what this mistake gives: the recurrent kernel" in str(exc)
+    assert exc.diagnosis == "the recurrent kernel Wh (H, H) is not counted"
+    assert fail(checks.check_int, 37, 40, name="count", hint="generic", mistakes=mistakes).diagnosis == "generic"
+    assert checks.check_int(40, 40, name="count", mistakes=mistakes) == 40
+    with pytest.raises(TypeError, match="mistakes"):
+        checks.check_int(40, 40, name="count", mistakes={"x": 3.0})
+
+
+def test_check_raises_hint_when_nothing_is_raised():
+    def accepts_everything(t):
+        return t
+
+    exc = fail(checks.check_raises, accepts_everything, -1, name="f(-1)", hint="negative values must raise too")
+    assert str(exc) == ("f(-1) returned without raising; expected ValueError for this input.\n"
+                        "Hint: negative values must raise too")
+    assert exc.diagnosis == "negative values must raise too"
