@@ -253,7 +253,7 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
                     result = _result(sub, item.merged, item.fingerprint, execution, item.notes)
                     notebook = execution.get("notebook") if execution else None
                 stored = record.record(course.root, course.gradebook_url, templates[sub.chapter], sub.student,
-                                       result, notebook, sub.timestamp)
+                                       result, notebook, sub.timestamp, sub.secret)
             except Exception as exc:  # the gradebook or a file could not be written: say so, go on
                 stored = _failed(sub, exc)
             rows.append(stored)

@@ -1,7 +1,7 @@
 """Find the submissions to grade: nbgrader's ``submitted/`` layout or a folder of zips.
 
-* ``DIR/<student>/<chapter>/<chapter>.ipynb`` (nbgrader's layout; ``timestamp.txt`` beside it
-  is kept), or
+* ``DIR/<student>/<chapter>/<chapter>.ipynb`` (nbgrader's layout, as ``nbgrader collect``
+  makes it; ``timestamp.txt`` and ``submission_secret.txt`` beside it are kept), or
 * ``DIR/<student>.zip`` (one zip per student, as learning-management systems export them),
   each holding notebooks anywhere inside, named ``<chapter>.ipynb`` or in a ``<chapter>/``
   folder; a notebook whose name says nothing is assigned to the chapter its cells belong to.
@@ -40,6 +40,9 @@ MAX_NOTEBOOK_BYTES = parse.MAX_BYTES
 MAX_MEMBERS = 200
 MAX_CENTRAL_DIRECTORY = 2**20
 MAX_ZIP_READ = 100 * 2**20
+# nbgrader submit's submission_secret.txt: secrets.token_hex(64), no newline.
+SECRET_RE = re.compile(r"[0-9a-f]{32,256}")
+SECRET_MAX = 256
 STUDENT_RE = re.compile(r"[^A-Za-z0-9._-]+")
 # nbgrader's own "2026-01-01 10:00:00.000000 UTC", ISO 8601, or a zone name without dots
 # (nbgrader hands the zone to dateutil.tz.gettz, which opens files: no paths).
@@ -58,6 +61,8 @@ class Submission:
         data: the notebook's bytes (None when it could not be read: see ``problem``).
         origin: where it came from (a path, or ``zip:member``).
         timestamp: submission time as nbgrader writes it, when known.
+        secret: nbgrader's ``submission_secret.txt`` (written by ``nbgrader submit``), when
+            present: ``release_feedback`` names the student's feedback page with it.
         problem: why it could not be read (too large, bad zip, ...).
         container: the student's folder or zip it came from.
         member: its path inside ``container`` (to choose among copies).
@@ -77,6 +82,7 @@ class Submission:
     extras: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
     status: str | None = None
+    secret: str | None = None
 
     @property
     def findings(self) -> list[str]:
@@ -200,9 +206,11 @@ def _from_folder(student_dir: Path, student: str, chapters: list[str]) -> list[S
         path = student_dir / chosen
         chapter = chapter_dir.name if chapter_dir.name in chapters else None
         timestamp, notes = _timestamp(chapter_dir / "timestamp.txt")
+        secret, secret_notes = _secret(chapter_dir / "submission_secret.txt")
         data, problem = _read_file(path)
         result.append(Submission(student, chapter, data, str(path), timestamp, problem, container=str(student_dir),
-                                 member=chosen, extras=[m for m in members if m != chosen], notes=notes))
+                                 member=chosen, extras=[m for m in members if m != chosen],
+                                 notes=notes + secret_notes, secret=secret))
     return result
 
 
@@ -304,6 +312,22 @@ def _timestamp(path: Path) -> tuple:
         return text, []
     why = problem or "not a timestamp nbgrader writes"
     return None, [f"timestamp: timestamp.txt ignored ({why})"]
+
+
+def _secret(path: Path) -> tuple:
+    """(secret or None, notes): nbgrader's submission_secret.txt, when it holds hex digits alone.
+
+    ``nbgrader submit`` writes 128 of them; ``release_feedback`` hashes it with the notebook's
+    name into the name of the page it puts in the exchange, where ``fetch_feedback`` looks.
+    """
+    if not os.path.lexists(path):
+        return None, []
+    data, problem = _read_file(path, limit=SECRET_MAX)
+    text = data.decode("utf-8", "replace") if data is not None else None
+    if text is not None and SECRET_RE.fullmatch(text):
+        return text, []
+    why = problem or "not a secret nbgrader writes"
+    return None, [f"secret: submission_secret.txt ignored ({why}); nbgrader release_feedback will fail for it"]
 
 
 def _label(path: Path) -> str:

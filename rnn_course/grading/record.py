@@ -35,7 +35,7 @@ def load_result(course_root: Path, chapter: str, student: str) -> dict | None:
 
 
 def record(course_root: Path, db_url: str, template, student: str, result: dict,
-           notebook: dict | None, timestamp: str | None = None) -> dict:
+           notebook: dict | None, timestamp: str | None = None, secret: str | None = None) -> dict:
     """Store a result (see :func:`rnn_course.grading.grade.grade_one`) in the gradebook.
 
     Args:
@@ -46,6 +46,10 @@ def record(course_root: Path, db_url: str, template, student: str, result: dict,
         result: {"status", "findings", "verdicts", "answered", ...} (JSON-able).
         notebook: the executed notebook (nbformat v4 dict), or None when nothing ran.
         timestamp: submission time as nbgrader writes it, if known.
+        secret: nbgrader's submission secret, if the submission came through the exchange: written
+            to ``submission_secret.txt`` beside the graded notebook, as ``nbgrader autograde``
+            does, for ``generate_feedback`` to carry to ``feedback/`` and ``release_feedback``
+            to read there.
 
     Returns:
         the result with "score" and "max_score" (autograded points) added.
@@ -95,9 +99,13 @@ def record(course_root: Path, db_url: str, template, student: str, result: dict,
     # (added markdown, HTML/JavaScript outputs) may survive into it.
     graded = pages.sanitize_notebook(graded)
     stored = results.store(course_root, chapter, student, result, nbformat.writes(graded).encode())
+    folder = results.notebook_path(course_root, chapter, student).parent
     if timestamp:
-        results.write_atomic(results.notebook_path(course_root, chapter, student).parent / "timestamp.txt",
-                             (timestamp + "\n").encode())
+        results.write_atomic(folder / "timestamp.txt", (timestamp + "\n").encode())
+    if secret:
+        results.write_atomic(folder / "submission_secret.txt", secret.encode(), mode=0o600)
+    elif (folder / "submission_secret.txt").exists():     # a newer hand-in without one
+        (folder / "submission_secret.txt").unlink()
     return {k: v for k, v in stored.items() if k != "notebook_sha256"}
 
 

@@ -63,6 +63,9 @@ COMMANDS = {
     r"rnn-course": "here: test_instructor_commands_with_and_without_the_environment (by name, activated)",
     r"nbgrader validate.*": "here: test_student_validate_as_documented",
     r"nbgrader (generate_assignment|autograde|generate_feedback)": "named, not shown to run (rnn-course runs them)",
+    r"nbgrader (generate_assignment|release_assignment|fetch_assignment|submit|collect|release_feedback"
+    r"|fetch_feedback)( 00_setup)?": "tests/grading/test_exchange.py (the exchange's sequence, as one instructor "
+                                  "and two students; test_readme_shows_the_sequence_tested)",
     r"\.venv(-backends)?/": "a folder, not a command",
 }
 COMMAND_START = re.compile(r"^(make |rnn-course|\.venv|nbgrader |conda |pip |python |KERAS_BACKEND=)")

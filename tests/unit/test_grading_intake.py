@@ -340,3 +340,22 @@ def test_zip_index_too_large_is_not_parsed(tmp_path):
 def test_oversized_bytes_refused_by_the_parser_too(template):
     merged = merge(template, b" " * (parse.MAX_BYTES + 1))
     assert not merged.readable and "at most" in merged.findings[0].detail
+
+
+def test_submission_secret_kept_from_the_exchange_layout(tmp_path, notebooks):
+    """`nbgrader collect` leaves submission_secret.txt beside the notebook; release_feedback needs it
+    (issue 19). Only hex digits are taken; anything else is a finding, not a secret."""
+    release, _ = notebooks
+    subs = tmp_path / "subs"
+    secret = "0123456789abcdef" * 8                  # what nbgrader submit writes: token_hex(64)
+    for student, text in (("alice", secret), ("mallory", "../../etc/passwd\n"), ("bob", None)):
+        folder = subs / student / CHAPTER
+        folder.mkdir(parents=True)
+        nbformat.write(release, str(folder / f"{CHAPTER}.ipynb"))
+        if text is not None:
+            (folder / "submission_secret.txt").write_text(text)
+    found = {s.student: s for s in intake.discover(subs, [CHAPTER])}
+    assert found["alice"].secret == secret and not found["alice"].findings
+    assert found["bob"].secret is None and not found["bob"].findings
+    assert found["mallory"].secret is None
+    assert found["mallory"].findings[0].startswith("secret: submission_secret.txt ignored")
