@@ -29,7 +29,7 @@ help:
 	@echo "make test-under-load  the grader and chapter 01's round trip with every core busy (same verdicts as idle)"
 	@echo "make test-backends  unit tests and chapters 01-09 under KERAS_BACKEND=jax and torch (CPU)"
 	@echo "make test-browser   JupyterLab and the formgrader in Chromium (installs Debian's chromium with apt-get)"
-	@echo "make test-kit the student kit installed in a fresh venv, a chapter validated there (CI runs it after make test)"
+	@echo "make test-kit the student kit installed in a fresh venv, a chapter validated there, and nbgrader's exchange round trip (CI runs it after make test)"
 	@echo "make test-gpu the gpu-marked tests (skip with a reason when no GPU is visible)"
 	@echo "make bench    every chapter's time against its budget (wall and CPU seconds; exit 1 when slow)"
 	@echo "make lab      JupyterLab: notebooks/ with Validate, and the formgrader (COURSE=build/demo/course)"
@@ -54,12 +54,12 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 # --durations: the slowest tests (a module fixture's time goes to its first test) in CI's log.
 test: $(STAMP) bubblewrap
-	$(PY) -m pytest --durations=15 -m "not kit"
+	$(PY) -m pytest --durations=15 -m "not kit and not exchange"
 
 # The student kit installed into a fresh virtual environment from its own files, and a chapter
 # validated there (about 2 minutes, most of it pip; CI runs it after make test).
-test-kit: $(STAMP)
-	$(PY) -m pytest -m kit
+test-kit: $(STAMP) bubblewrap
+	$(PY) -m pytest --durations=5 -m "kit or exchange"
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not notebook and not grading"
