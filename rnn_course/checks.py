@@ -91,7 +91,7 @@ def _check_dims(dims: str | None, ndim: int, argument: str = "dims") -> None:
         )
 
 
-def call(fn: Callable, *args, name: str | None = None, **kwargs):
+def call(fn: Callable, *args, name: str | None = None, hint: str | None = None, **kwargs):
     """Call a student's function; turn "not implemented" and crashes into a clear failure.
 
     Args:
@@ -99,6 +99,8 @@ def call(fn: Callable, *args, name: str | None = None, **kwargs):
         *args, **kwargs: passed on. Arrays are copied first, so an in-place edit by the
             student cannot change the test's inputs.
         name: how to call the function in messages (default: ``fn.__name__``).
+        hint: the likely cause to print when the function crashes (e.g. the index a typical
+            slip runs past).
 
     Returns:
         whatever ``fn`` returns.
@@ -120,7 +122,8 @@ def call(fn: Callable, *args, name: str | None = None, **kwargs):
         raise
     except Exception as exc:
         raise CheckFailure(
-            f"{label}(...) raised {_type_name(exc)}: {exc}\n" + _student_lines(exc),
+            f"{label}(...) raised {_type_name(exc)}: {exc}\n" + _student_lines(exc)
+            + (f"\nHint: {hint}" if hint else ""),
             diagnosis=f"{label}(...) raised {_type_name(exc)}",  # not the student's own message
         ) from exc
 

@@ -574,6 +574,19 @@ def test_call_turns_a_crash_into_a_check_failure_with_cause():
     assert isinstance(info.value.__cause__, IndexError)
 
 
+def test_call_prints_the_hint_when_the_function_crashes():
+    def forecast(x):
+        return x[5]
+
+    with pytest.raises(CheckFailure) as info:
+        checks.call(forecast, np.zeros(2), hint="repeat the season: h % period")
+    message = str(info.value)
+    assert message.startswith("forecast(...) raised IndexError")
+    assert message.endswith("\nHint: repeat the season: h % period")
+    assert info.value.diagnosis == "forecast(...) raised IndexError"   # grouped by the crash, as without a hint
+    assert checks.call(forecast, np.arange(6.0), hint="unused") == 5.0
+
+
 def test_call_uses_the_given_name():
     message = failure(checks.call, lambda: {}["k"], name="lookup")
     assert message.startswith("lookup(...) raised KeyError: 'k'")
