@@ -169,7 +169,12 @@ def _cell_sources(notebook: Path) -> list[str]:
     return ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]]
 
 
-def _distinctive(line: str) -> bool:
+def distinctive(line: str) -> bool:
+    """A stripped line specific enough that finding it verbatim outside its chapter is a leak.
+
+    Shorter than ``MIN_LEAK_CHARS``, a comment, a string or an import is too generic to count.
+    tests/unit/test_repo.py holds ``rnn_course/`` itself to the same rule.
+    """
     return len(line) >= MIN_LEAK_CHARS and not line.startswith(("#", '"', "'", "import ", "from "))
 
 
@@ -198,14 +203,14 @@ class Secrets:
                     text = pattern.sub("", text)
                 given.update(line.strip() for line in text.splitlines())
             for line, kind in secret.items():
-                if _distinctive(line) and line not in given:
+                if distinctive(line) and line not in given:
                     self.solution.setdefault(line, (chapter, kind))
         self.all_given = set().union(*self.given.values())
         self.reference = {}
         for source in sorted((repo / "tests" / "reference").glob("*.py")):
             for line in source.read_text().splitlines():
                 line = line.strip()
-                if _distinctive(line) and line not in self.all_given:
+                if distinctive(line) and line not in self.all_given:
                     self.reference.setdefault(line, f"tests/reference/{source.name}")
 
 

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from rnn_course import kit
+
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions"
 RELEASES = REPO / "notebooks"
@@ -30,8 +32,6 @@ PYPROJECT = REPO / "pyproject.toml"
 CHAPTER_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-# A solution line at least this long (stripped) found verbatim in rnn_course/ counts as a leak.
-MIN_LEAK_LENGTH = 25
 # Packaging tools a fresh virtualenv may lack; every other lock entry must be installed.
 OPTIONAL_TOOLS = {"pip", "setuptools", "wheel"}
 
@@ -216,12 +216,8 @@ def solution_lines(cell) -> list[str]:
 
 
 def is_revealing(line: str) -> bool:
-    """A stripped answer line long and specific enough that finding it verbatim is a leak."""
-    return (
-        len(line) >= MIN_LEAK_LENGTH
-        and not line.startswith("#")
-        and line not in (BEGIN_SOLUTION, END_SOLUTION)
-    )
+    """A stripped answer line long and specific enough that finding it verbatim is a leak (the kit's rule)."""
+    return kit.distinctive(line) and line not in (BEGIN_SOLUTION, END_SOLUTION)
 
 
 @lru_cache(maxsize=None)
