@@ -58,7 +58,8 @@ MUTANTS = [
       {"test_adam_step"}, "the paper's Algorithm 1 (epsilon added to the bias-corrected sqrt(v)), not Keras' formula",
       visible=True, says="m / (sqrt(v) + epsilon)"),
     M(CH, "adam_step", "t = state[\"t\"] + 1", "t = 1",
-      {"test_adam_step", "test_training_matches_keras"}, "the step count never advances (bias correction of step 1 forever)"),
+      {"test_adam_step", "test_training_matches_keras"}, "the step count never advances (bias correction of step 1 forever)",
+      visible=True, says="the step count t never advances"),
     M(CH, "sample", "            logits, h = model.step(np.array([next_id]), h)\n",
       "            h = None\n            for i in list(seed_ids) + out:\n"
       "                logits, h = model.step(np.array([i]), h)\n",
