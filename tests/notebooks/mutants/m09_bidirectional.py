@@ -49,8 +49,4 @@ MUTANTS = [
       "        if True:\n", {"test_bidirectional_layers"},
       "backward_layer= ignored: the backward direction is always a copy of `layer`", visible=True,
       says="when backward_layer is given, it is self.backward_layer"),
-    M(CH, "bidirectional", "            if not direction.built:   # a given backward_layer may be built: keep its weights\n"
-      "                direction.build(sequences_shape)\n",
-      "            direction.build(sequences_shape)\n", {"test_bidirectional_layers"},
-      "a given, built backward_layer built again: its weights replaced"),
 ]
