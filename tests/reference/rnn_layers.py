@@ -139,11 +139,34 @@ def merge_directions(y_forward, y_backward, merge_mode="concat"):
     raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")
 
 
-def _copy_layer(layer, name, go_backwards):
-    """A fresh layer with ``layer``'s configuration (and new weights), renamed."""
+def _copy_layer(layer, name, **changes):
+    """A fresh layer with ``layer``'s configuration (and new weights), renamed and changed."""
     config = layer.get_config()
-    config.update(name=name, go_backwards=go_backwards)
+    config.update(name=name, **changes)
     return type(layer).from_config(config)
+
+
+# What Keras' Bidirectional verifies a given backward_layer shares with the forward layer.
+COMMON_ATTRIBUTES = ("stateful", "return_sequences", "return_state")
+
+
+def check_backward_layer(layer, backward_layer):
+    """ValueError unless backward_layer can pair with layer, as keras.layers.Bidirectional requires.
+
+    It must be a recurrent Keras layer whose go_backwards differs from layer's and whose
+    stateful, return_sequences and return_state equal layer's.
+    """
+    if not isinstance(backward_layer, keras.layers.Layer) or not hasattr(backward_layer, "go_backwards"):
+        # Keras: a ValueError for a non-layer; a layer without go_backwards fails later (AttributeError).
+        raise ValueError(f"backward_layer must be a recurrent Keras layer; received: {backward_layer!r}")
+    if backward_layer.go_backwards == layer.go_backwards:
+        raise ValueError("backward_layer must have a go_backwards different from layer's; received: "
+                         f"go_backwards={backward_layer.go_backwards} for both {layer.name} and {backward_layer.name}")
+    for attribute in COMMON_ATTRIBUTES:
+        ours, theirs = getattr(layer, attribute), getattr(backward_layer, attribute)
+        if ours != theirs:
+            raise ValueError(f"backward_layer must have the same {attribute} as layer; received: "
+                             f"{attribute}={theirs} for backward_layer {backward_layer.name}, {ours} for layer {layer.name}")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -157,32 +180,45 @@ class Bidirectional(keras.layers.Layer):
     initial value. Returned sequences of the backward copy are flipped back into time order.
 
     Args:
-        layer: a recurrent layer (``keras.layers.RNN`` or a subclass) with go_backwards=False.
+        layer: a recurrent layer (``keras.layers.RNN`` or a subclass); go_backwards=False
+            unless a backward_layer is given.
         merge_mode: "concat", "sum", "ave", "mul" or None (return both outputs).
+        weights: accepted and ignored, as by Keras 3: its Bidirectional stores the first half
+            as ``forward_layer.initial_weights`` and the second half on the backward layer,
+            and nothing ever reads them (use ``set_weights`` after ``build``).
+        backward_layer: optional recurrent layer used, itself (not a copy), as the backward
+            layer instead of a copy of ``layer``: its go_backwards must differ from layer's and
+            its stateful, return_sequences and return_state equal them (else a ValueError, as
+            in Keras). ``get_config`` carries it and ``from_config`` rebuilds it.
         **kwargs: passed to ``keras.layers.Layer``.
 
-    ``get_weights()``: the forward copy's weights, then the backward copy's, as in Keras.
+    ``get_weights()``: the forward copy's weights, then the backward layer's, as in Keras.
     Also as in Keras: ``stateful``, ``states`` and ``reset_state()`` for stateful layers,
-    ``compute_output_shape``, ``use_cudnn`` kept on both copies, outputs in the wrapper's
-    compute dtype, and a ``ValueError`` for a layer with go_backwards=True. Not supported:
-    Keras' ``backward_layer=`` and ``weights=`` arguments. ``compute_mask`` gives one mask per
-    output (Keras' raises a TypeError for a stateful layer with return_state).
+    ``compute_output_shape``, ``use_cudnn`` of ``layer`` set on both directions, outputs in the
+    wrapper's compute dtype, and a ``ValueError`` for a layer with go_backwards=True and no
+    backward_layer. ``compute_mask`` gives one mask per output (Keras' raises a TypeError for a
+    stateful layer with return_state).
     """
 
-    def __init__(self, layer, merge_mode="concat", **kwargs):
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         # As Keras: ValueError for anything but a layer, and for a layer that already reads
         # backwards (Keras would make two backward copies and refuse them).
         if not isinstance(layer, keras.layers.Layer) or not hasattr(layer, "go_backwards"):
             raise ValueError(f"layer must be a recurrent Keras layer; received: {layer!r}")
-        if layer.go_backwards:
+        if backward_layer is None and layer.go_backwards:
             raise ValueError("layer must have go_backwards=False: the wrapper makes the backward copy itself; "
                              f"received: go_backwards=True for {layer.name}")
+        if backward_layer is not None:
+            check_backward_layer(layer, backward_layer)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode must be one of {MERGE_MODES}; received: {merge_mode!r}")
         super().__init__(**kwargs)
-        base = layer.name.removeprefix("forward_").removeprefix("backward_")
-        self.forward_layer = _copy_layer(layer, f"forward_{base}", go_backwards=False)
-        self.backward_layer = _copy_layer(layer, f"backward_{base}", go_backwards=True)
+        # The forward copy keeps layer's go_backwards, as in Keras (True only beside a given
+        # backward_layer that reads forwards, a pair Keras accepts).
+        self.forward_layer = _copy_layer(layer, f"forward_{layer.name.removeprefix('forward_')}")
+        if backward_layer is None:
+            backward_layer = _copy_layer(layer, f"backward_{layer.name.removeprefix('backward_')}", go_backwards=True)
+        self.backward_layer = backward_layer
         for copy in (self.forward_layer, self.backward_layer):
             # As Keras does: padded steps of returned sequences are zeros in both directions.
             copy.zero_output_for_mask = copy.return_sequences
@@ -190,6 +226,10 @@ class Bidirectional(keras.layers.Layer):
             if hasattr(layer, "use_cudnn"):
                 copy.use_cudnn = layer.use_cudnn
         self.merge_mode = merge_mode
+        if weights:   # as Keras 3: kept, never applied
+            half = len(weights) // 2
+            self.forward_layer.initial_weights = weights[:half]
+            self.backward_layer.initial_weights = weights[half:]
         self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -266,11 +306,16 @@ class Bidirectional(keras.layers.Layer):
         return output_mask if len(output_mask) > 1 else output_mask[0]
 
     def get_config(self):
+        """As Keras': the base config, merge_mode, the forward copy as "layer" and the backward layer."""
         return {**super().get_config(), "merge_mode": self.merge_mode,
-                "layer": keras.saving.serialize_keras_object(self.forward_layer)}
+                "layer": keras.saving.serialize_keras_object(self.forward_layer),
+                "backward_layer": keras.saving.serialize_keras_object(self.backward_layer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         config["layer"] = keras.saving.deserialize_keras_object(config["layer"], custom_objects=custom_objects)
+        if config.get("backward_layer") is not None:
+            config["backward_layer"] = keras.saving.deserialize_keras_object(
+                config["backward_layer"], custom_objects=custom_objects)
         return cls(**config)

@@ -5,7 +5,8 @@ keras.layers.Bidirectional, weight for weight (float64 within 1e-6 or better, fl
 1e-5); JordanCell equals an explicit numpy loop; every layer survives get_config/from_config
 and a .keras save/load round trip. Bidirectional also matches Keras side by side in what a user
 touches besides the outputs: the errors it raises, use_cudnn, stateful states and reset_state,
-compute_output_shape, the output dtype and mask.
+compute_output_shape, the output dtype and mask, a given backward_layer (outputs, errors, config)
+and weights= (accepted and ignored, as by Keras 3).
 """
 
 from __future__ import annotations
@@ -391,6 +392,162 @@ def test_bidirectional_output_mask_equals_keras_without_return_state():
             assert type(got) is type(want) and len(as_list(got)) == len(as_list(want))
             for g, w in zip(as_list(got), as_list(want)):
                 assert (g is None and w is None) or np.array_equal(g, w)
+
+
+# backward_layer= and weights=, side by side with keras.layers.Bidirectional (issue 18).
+
+
+def twin(layer):
+    """A second, unbuilt layer with the same config: Keras uses a given backward_layer itself."""
+    return keras.layers.deserialize(keras.layers.serialize(layer))
+
+
+BACKWARD_PAIRS = {
+    "relu backward": (keras.layers.SimpleRNN(3, return_sequences=True, dtype="float64"),
+                      keras.layers.SimpleRNN(3, activation="relu", return_sequences=True, go_backwards=True,
+                                             dtype="float64")),
+    "LSTM forward, GRU backward": (keras.layers.LSTM(3, dtype="float64"),
+                                   keras.layers.GRU(2, go_backwards=True, dtype="float64")),
+    "layer backwards, backward_layer forwards": (
+        keras.layers.SimpleRNN(2, go_backwards=True, return_sequences=True, dtype="float64"),
+        keras.layers.SimpleRNN(2, return_sequences=True, dtype="float64")),
+    "return_state, other units": (
+        keras.layers.LSTM(3, return_sequences=True, return_state=True, dtype="float64"),
+        keras.layers.LSTM(2, return_sequences=True, return_state=True, go_backwards=True, dtype="float64")),
+}
+
+
+def backward_pair(layer, backward, merge_mode, T, D, rng):
+    """Keras' Bidirectional and the reference with a given backward layer (each its own), same weights."""
+    mine = twin(backward)
+    theirs = keras.layers.Bidirectional(layer, merge_mode=merge_mode, backward_layer=backward, dtype="float64")
+    ours = Bidirectional(layer, merge_mode=merge_mode, backward_layer=mine, dtype="float64")
+    assert theirs.backward_layer is backward and ours.backward_layer is mine   # the layer itself, not a copy
+    for wrapper in (theirs, ours):
+        wrapper.build((None, T, D))
+    random_weights(theirs, rng)
+    ours.set_weights(theirs.get_weights())
+    return theirs, ours
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", None])
+@pytest.mark.parametrize("case", list(BACKWARD_PAIRS))
+def test_bidirectional_with_backward_layer_equals_keras(case, merge_mode):
+    layer, backward = (twin(x) for x in BACKWARD_PAIRS[case])
+    if merge_mode == "sum" and layer.units != backward.units:
+        pytest.skip("sum needs the same units in both directions")
+    rng = np.random.default_rng(31)
+    N, T, D = 3, 5, 4
+    theirs, ours = backward_pair(layer, backward, merge_mode, T, D, rng)
+    assert ours.backward_layer.go_backwards == theirs.backward_layer.go_backwards != ours.forward_layer.go_backwards
+    x = rng.normal(size=(N, T, D))
+    mask = right_padded_mask([T, 3, 1], T)
+    assert_all_close(ours(x), theirs(x), 1e-6, case)
+    assert_all_close(ours(x, mask=mask), theirs(x, mask=mask), 1e-6, f"{case}, mask")
+    # Ignoring backward_layer would give other outputs: the test can tell.
+    shapes = [[tuple(w.shape) for w in side.weights] for side in (theirs.forward_layer, theirs.backward_layer)]
+    if shapes[0] == shapes[1] and not layer.go_backwards:
+        plain = Bidirectional(layer, merge_mode=merge_mode, dtype="float64")
+        plain.build((None, T, D))
+        plain.set_weights(theirs.get_weights())
+        assert max(np.max(np.abs(p - t)) for p, t in zip(as_list(plain(x)), as_list(theirs(x)))) > 1e-3
+
+
+def test_bidirectional_with_built_backward_layer_keeps_its_weights_as_keras():
+    rng = np.random.default_rng(32)
+    backward = keras.layers.SimpleRNN(2, go_backwards=True)
+    backward.build((None, 4, 3))
+    random_weights(backward, rng)
+    mine = twin(backward)
+    mine.build((None, 4, 3))
+    mine.set_weights(backward.get_weights())
+    theirs = keras.layers.Bidirectional(keras.layers.SimpleRNN(2), backward_layer=backward)
+    ours = Bidirectional(keras.layers.SimpleRNN(2), backward_layer=mine)
+    for wrapper in (theirs, ours):
+        wrapper.build((None, 4, 3))
+    assert len(ours.get_weights()) == len(theirs.get_weights()) == 6
+    assert_all_close(ours.get_weights()[3:], theirs.get_weights()[3:], 0.0, "the backward layer's weights")
+
+
+@pytest.mark.parametrize("backward", [
+    "SimpleRNN",
+    keras.layers.SimpleRNN(2),
+    keras.layers.SimpleRNN(2, go_backwards=True, return_sequences=True),
+    keras.layers.SimpleRNN(2, go_backwards=True, stateful=True),
+    keras.layers.SimpleRNN(2, go_backwards=True, return_state=True),
+], ids=["a string", "go_backwards the same", "return_sequences", "stateful", "return_state"])
+def test_bidirectional_refuses_a_backward_layer_where_keras_does(backward):
+    with pytest.raises(ValueError):
+        keras.layers.Bidirectional(keras.layers.SimpleRNN(2), backward_layer=backward)
+    attribute = ("recurrent Keras layer" if isinstance(backward, str) else
+                 "go_backwards" if not backward.go_backwards else
+                 next(a for a in ("return_sequences", "stateful", "return_state") if getattr(backward, a)))
+    with pytest.raises(ValueError, match=f"backward_layer.*{attribute}"):
+        Bidirectional(keras.layers.SimpleRNN(2), backward_layer=backward)
+
+
+def test_bidirectional_refuses_a_backward_layer_that_is_not_recurrent():
+    # Keras fails on Dense with an AttributeError (no go_backwards); the reference says why at once.
+    with pytest.raises(AttributeError):
+        keras.layers.Bidirectional(keras.layers.SimpleRNN(2), backward_layer=keras.layers.Dense(2))
+    with pytest.raises(ValueError, match="backward_layer must be a recurrent Keras layer"):
+        Bidirectional(keras.layers.SimpleRNN(2), backward_layer=keras.layers.Dense(2))
+
+
+def test_bidirectional_sets_use_cudnn_on_a_given_backward_layer_as_keras():
+    # Keras sets layer's use_cudnn on the given backward layer too, whatever that layer said.
+    for use_cudnn in (False, "auto"):
+        got = []
+        for cls in (keras.layers.Bidirectional, Bidirectional):
+            backward = keras.layers.LSTM(2, go_backwards=True, use_cudnn=not use_cudnn)
+            got.append(cls(keras.layers.LSTM(2, use_cudnn=use_cudnn), backward_layer=backward).backward_layer.use_cudnn)
+        assert got == [use_cudnn, use_cudnn]
+
+
+def test_bidirectional_config_carries_the_backward_layer_as_keras(tmp_path):
+    rng = np.random.default_rng(33)
+    layer, backward = (twin(x) for x in BACKWARD_PAIRS["relu backward"])
+    theirs, ours = backward_pair(layer, backward, "concat", 5, 4, rng)
+    config_theirs, config_ours = theirs.get_config(), ours.get_config()
+    assert set(config_ours) == set(config_theirs)
+    assert config_ours["backward_layer"]["config"] == config_theirs["backward_layer"]["config"]
+    x = rng.normal(size=(2, 5, 4))
+    clone_theirs = keras.layers.Bidirectional.from_config(config_theirs)
+    clone_ours = Bidirectional.from_config(config_ours)
+    assert clone_ours.backward_layer.activation is keras.activations.relu
+    assert clone_ours.backward_layer.name == clone_theirs.backward_layer.name
+    for clone in (clone_theirs, clone_ours):
+        clone.build((None, 5, 4))
+        clone.set_weights(theirs.get_weights())
+    assert_all_close(clone_ours(x), theirs(x), 1e-6, "clone from the config")
+    assert_all_close(clone_theirs(x), theirs(x), 1e-6, "Keras' clone from the config")
+    # Without a backward_layer, get_config carries the backward copy too (as Keras'), and the
+    # clone's copies keep their names.
+    plain = Bidirectional(keras.layers.SimpleRNN(2, name="rnn"))
+    assert set(plain.get_config()) == set(keras.layers.Bidirectional(keras.layers.SimpleRNN(2)).get_config())
+    clone = Bidirectional.from_config(plain.get_config())
+    assert (clone.forward_layer.name, clone.backward_layer.name) == ("forward_rnn", "backward_rnn")
+    # And a .keras file keeps it.
+    model = keras.Sequential([keras.Input((5, 4)), ours])
+    loaded = round_trip(model, x, tmp_path)
+    assert loaded.layers[0].backward_layer.activation is keras.activations.relu
+
+
+def test_bidirectional_accepts_and_ignores_weights_as_keras():
+    # Keras 3 keeps weights= as initial_weights on the two layers and never applies them: the
+    # built wrapper has fresh weights. The reference does the same; if a later Keras applies
+    # them, this test says so.
+    shapes = [(3, 2), (2, 2), (2,)]
+    weights = [np.full(shape, 7.0, "float32") for shape in shapes] + [np.full(shape, -7.0, "float32") for shape in shapes]
+    theirs = keras.layers.Bidirectional(keras.layers.SimpleRNN(2), weights=weights)
+    ours = Bidirectional(keras.layers.SimpleRNN(2), weights=weights)
+    for wrapper in (theirs, ours):
+        wrapper.build((None, 4, 3))
+        assert len(wrapper.get_weights()) == 6
+        assert not any(np.allclose(np.abs(w), 7.0) for w in wrapper.get_weights())
+        assert_all_close(list(wrapper.forward_layer.initial_weights), weights[:3], 0.0, "forward initial_weights")
+        assert_all_close(list(wrapper.backward_layer.initial_weights), weights[3:], 0.0, "backward initial_weights")
+    assert "weights" not in ours.get_config() and "weights" not in theirs.get_config()
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,9 +42,11 @@ MUTANTS = [
       {"test_bidirectional_layers", "test_bidirectional_outputs", "test_bidirectional_state"},
       "the backward copy reads forwards", visible=True),
     M(CH, "bidirectional",
-      '        self.forward_layer = type(layer).from_config({**layer.get_config(), "name": "forward_" + name,\n'
-      '                                                      "go_backwards": False})\n',
+      '        self.forward_layer = type(layer).from_config({**layer.get_config(), "name": "forward_" + name})\n',
       "        self.forward_layer = layer\n",
       {"test_bidirectional_layers"}, "the wrapped layer itself used as the forward copy", visible=True),
+    M(CH, "bidirectional", "        if backward_layer is None:   # none given: a copy of `layer` that reads backwards\n",
+      "        if True:\n", {"test_bidirectional_layers"},
+      "backward_layer= ignored: the backward direction is always a copy of `layer`", visible=True,
+      says="when backward_layer is given, it is self.backward_layer"),
 ]
-
