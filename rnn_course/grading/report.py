@@ -47,15 +47,13 @@ class ClassReport:
     unverified: dict            # chapter -> [student] whose record was left out
 
     def rows(self) -> list:
+        """One row per (test cell, diagnosis); a cell nobody failed gets one row with no diagnosis."""
         out = []
         for c in self.cells:
-            for diagnosis, students in c.sorted_groups():
-                out.append({"chapter": c.chapter, "cell": c.cell, "graded": c.graded, "passed": c.passed,
-                            "diagnosis": diagnosis, "students": len(students),
+            cell = {"chapter": c.chapter, "cell": c.cell, "graded": c.graded, "passed": c.passed}
+            for diagnosis, students in c.sorted_groups() or [("", [])]:
+                out.append({**cell, "diagnosis": diagnosis, "students": len(students),
                             "examples": " ".join(sorted(students)[:EXAMPLES])})
-            if not c.groups:
-                out.append({"chapter": c.chapter, "cell": c.cell, "graded": c.graded, "passed": c.passed,
-                            "diagnosis": "", "students": 0, "examples": ""})
         return out
 
 

@@ -24,6 +24,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import struct
 import sys
 import threading
@@ -136,8 +137,6 @@ def diagnosis(exc: BaseException) -> str:
     a check's own diagnosis (its hint, as written), else an assertion's first line with its
     numbers as ``#`` (they differ per student), or the type a student's code raised (never its
     message, which the student writes)."""
-    import re
-
     from rnn_course.checks import CheckFailure
     from rnn_course.student_side import StudentError
 

@@ -37,11 +37,6 @@ class Mutant:
         return f"mutant-{self.grade_id}-{tag:06d}".replace("_", "-")
 
 
-# The reason given in NO_VISIBLE_MUTANT for an exercise whose mutants nobody has yet run against
-# the visible tests alone.
-NOT_YET_CHECKED = "not yet checked that the visible tests catch one of its mutants (issue 18, part 2)"
-
-
 def M(chapter, grade_id, find, replace, loses, why, *, visible=False, says=None):
     if says is not None and not visible:
         raise ValueError(f"says= is checked against the visible tests: mark the mutant visible=True ({why})")
