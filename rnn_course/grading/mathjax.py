@@ -58,7 +58,7 @@ SCRIPTS = (
     f"{FONT_METRICS}/fontdata.js", f"{FONT_METRICS}/fontdata-extra.js",
     "jax/output/HTML-CSS/autoload/*.js", "jax/element/mml/optable/*.js",
     *(f"extensions/TeX/{name}.js" for name in (
-        "boldsymbol", "cancel", "color", "enclose", "bbox", "newcommand", "unicode", "verb")),
+        "boldsymbol", "cancel", "color", "enclose", "bbox", "newcommand", "unicode", "verb", "HTML")),
 )
 
 # MathJax's own settings: $...$ and $$...$$ as nbconvert's template has them, STIX-Web fonts
@@ -189,6 +189,15 @@ def exporter_config() -> dict:
 
 
 def feedback_options() -> list[str]:
-    """:func:`exporter_config` as ``nbgrader generate_feedback`` command-line options."""
-    return [f"--HTMLExporter.{name}={value if isinstance(value, str) else json.dumps(value)}"
-            for name, value in exporter_config().items()]
+    """:func:`exporter_config` as ``nbgrader generate_feedback`` command-line options.
+
+    A list is given as one option per item: traitlets reads ``--X.y=["a", "b"]`` as the list of
+    one string for some traits (``HTMLExporter.extra_template_basedirs``, measured).
+    """
+    options = []
+    for name, value in exporter_config().items():
+        if isinstance(value, list):
+            options += [f"--HTMLExporter.{name}={item}" for item in value]
+        else:
+            options.append(f"--HTMLExporter.{name}={json.dumps(value)}")
+    return options
