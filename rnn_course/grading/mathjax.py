@@ -149,16 +149,20 @@ def _json(value) -> str:
 
 @functools.lru_cache(maxsize=1)
 def html() -> str:
-    """The <script> elements that typeset a page's $...$ without the network (about 1 MB)."""
+    """The <script> elements that typeset a page's $...$ without the network (about 1.3 MB).
+
+    Each is marked ``data-rnn-course`` (a submission's own scripts are removed before the page is
+    rendered, :mod:`.pages`; tests tell the two apart by this mark).
+    """
     core, files = _files()
     loader = LOADER % {"root": _json(ROOT), "config": _json(list(CONFIG)), "font_dir": FONT_DIR}
     # MathJax.js runs from a JSON string too, so nothing in it can end the <script> element.
     return (
         "<!-- MathJax 2.7 (jupyter_server_mathjax), in the page: formulas typeset offline -->\n"
-        f"<script>window.rnnMathjaxFiles = {_json(files)};</script>\n"
-        f"<script>{loader}</script>\n"
-        f"<script>(function () {{ var s = document.createElement('script'); s.text = {_json(core)};"
-        " document.head.appendChild(s); })();</script>\n"
+        f'<script data-rnn-course="mathjax-files">window.rnnMathjaxFiles = {_json(files)};</script>\n'
+        f'<script data-rnn-course="mathjax-config">{loader}</script>\n'
+        '<script data-rnn-course="mathjax">(function () { var s = document.createElement("script");'
+        f" s.text = {_json(core)}; document.head.appendChild(s); }})();</script>\n"
     )
 
 
