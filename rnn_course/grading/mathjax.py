@@ -11,11 +11,11 @@ So each page carries what it needs, taken from the MathJax 2.7 that is already i
 ``TeX-AMS-MML_HTMLorMML-full`` configuration (TeX input, the HTML-CSS output), ``Safe`` (no
 ``\\href{javascript:...}``, no ``\\style``, no ``\\class`` from a student's markdown), the
 HTML-CSS font metrics for STIX-Web and the STIX-Web web fonts the chapters' formulas use, as
-``data:`` URLs. MathJax still asks for each file by name; a small hook (``LOADER``) answers
-from the page's own table (recording the name in ``window.rnnMathjaxServed``) and records a name
-it does not hold in ``window.rnnMathjaxMissing``; ``window.rnnMathjaxDone`` is set once the page
-is typeset
-(MathJax then tries ``mathjax/<name>`` beside the page, which offline fails after a timeout).
+``data:`` URLs: 1.32 MB per page (measured; the installed copy is 12 MB), of which 0.58 MB are
+the fonts. MathJax still asks for each file by name; a small hook (``LOADER``) answers from the
+page's own table and records the name in ``window.rnnMathjaxServed``. A name the table lacks goes
+to ``window.rnnMathjaxMissing`` and MathJax's own loader (``mathjax/<name>`` beside the page,
+which offline fails after a timeout). ``window.rnnMathjaxDone`` is set once the page is typeset.
 
 The page is nbgrader's ``feedback`` template with one file of this package before it on the
 template path, ``templates/feedback/mathjax.html.j2`` (the macro, which calls :func:`html`
