@@ -244,7 +244,8 @@ def feedback_options(reveal_hidden_tests: bool = False) -> list[str]:
 
     nbgrader's own list (``GetGrades``, ``CSSHTMLHeaderPreprocessor``) with
     :class:`~rnn_course.grading.pages.SanitizePage` first and, unless ``reveal_hidden_tests``,
-    :class:`~rnn_course.grading.pages.HideHiddenTests` after the grades are read.
+    :class:`~rnn_course.grading.pages.HideHiddenTests` after the grades are read; and the page
+    template with MathJax inside it (:mod:`rnn_course.grading.mathjax`: typeset offline).
     """
     import json
 
@@ -252,7 +253,9 @@ def feedback_options(reveal_hidden_tests: bool = False) -> list[str]:
     if not reveal_hidden_tests:
         names.append("rnn_course.grading.pages.HideHiddenTests")
     names.append("nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
-    return [f"--GenerateFeedback.preprocessors={json.dumps(names)}"]
+    from rnn_course.grading import mathjax
+
+    return [f"--GenerateFeedback.preprocessors={json.dumps(names)}", *mathjax.feedback_options()]
 
 
 def publish_release(course: Course, chapter: str, repo: Path | None = None) -> Path:
