@@ -15,7 +15,9 @@ assigned to chapters). Two containers whose names give the same student id (``a 
 and neither is read.
 
 Nothing is extracted to disk: notebook bytes are read into memory, within caps (module
-constants) — a zip bomb, a huge file, a FIFO or device posing as a notebook is reported, not read:
+constants) — a zip bomb, a huge file, a FIFO or device posing as a notebook is reported, not read;
+a symbolic link (a student folder, chapter folder, notebook, zip or the files beside a notebook;
+`unzip` restores the links a student put in an upload) is reported and never followed:
 
 * ``MAX_NOTEBOOK_BYTES`` — one notebook;
 * ``MAX_MEMBERS`` and ``MAX_CENTRAL_DIRECTORY`` — files in one zip, and the size of its index
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import errno
 import hashlib
 import os
 import re
@@ -40,6 +43,7 @@ MAX_NOTEBOOK_BYTES = parse.MAX_BYTES
 MAX_MEMBERS = 200
 MAX_CENTRAL_DIRECTORY = 2**20
 MAX_ZIP_READ = 100 * 2**20
+SYMLINK = "a symbolic link: only regular files and folders are graded (a link is never followed)"
 # nbgrader submit's submission_secret.txt: secrets.token_hex(64), no newline.
 SECRET_RE = re.compile(r"[0-9a-f]{32,256}")
 SECRET_MAX = 256
@@ -117,11 +121,13 @@ def discover(folder: Path, chapters: list[str], only: str | None = None) -> list
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"submissions must be a folder; received: {folder}")
-    containers = []
+    containers, links = [], []
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.suffix.lower() == ".zip" and path.is_file():
+        if path.is_symlink():
+            links.append(path)
+        elif path.suffix.lower() == ".zip" and path.is_file():
             containers.append((path, path.stem))
         elif path.is_dir():
             containers.append((path, path.name))
@@ -137,6 +143,13 @@ def discover(folder: Path, chapters: list[str], only: str | None = None) -> list
             by_id[ids[path].casefold()].append(path)
 
     found: list[Submission] = []
+    for path in links:   # never followed: they could lead anywhere the instructor can read
+        name = path.stem if path.suffix.lower() == ".zip" else path.name
+        try:
+            student = student_id(name)
+        except ValueError:
+            student = "unnamed-" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+        found.append(Submission(student, None, None, str(path), container=str(path), problem=SYMLINK))
     for path, name in containers:
         student = ids[path]
         if student is None:
@@ -199,6 +212,10 @@ def preference(member: str, chapter: str) -> tuple:
 def _from_folder(student_dir: Path, student: str, chapters: list[str]) -> list[Submission]:
     result = []
     for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+        if chapter_dir.is_symlink():
+            result.append(Submission(student, None, None, str(chapter_dir), container=str(student_dir),
+                                     problem=f"folder {chapter_dir.name!r}: {SYMLINK}"))
+            continue
         members = sorted(f"{chapter_dir.name}/{p.name}" for p in chapter_dir.glob("*.ipynb"))
         if not members:
             continue
@@ -287,8 +304,12 @@ def _central_directory_size(path: Path) -> int | None:
 def _read_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> tuple:
     """(bytes, None) or (None, why): a regular file of at most ``limit`` bytes, never a FIFO or device."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # O_NOFOLLOW: a link unzipped into the submissions (`unzip` restores them) must not make
+        # the grader read the instructor's files, e.g. ../../solutions/<chapter>/<chapter>.ipynb
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, SYMLINK
         return None, f"cannot open the notebook: {exc.strerror}"
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())

@@ -359,3 +359,32 @@ def test_submission_secret_kept_from_the_exchange_layout(tmp_path, notebooks):
     assert found["bob"].secret is None and not found["bob"].findings
     assert found["mallory"].secret is None
     assert found["mallory"].findings[0].startswith("secret: submission_secret.txt ignored")
+
+
+def test_symbolic_links_are_never_followed(tmp_path, notebooks):
+    """`unzip` restores a zip's symbolic links: a student who uploads a link named like their
+    notebook, pointing at the course's solution, must not be graded on the instructor's answers."""
+    release, _ = notebooks
+    course = tmp_path / "course" / "solutions" / CHAPTER
+    course.mkdir(parents=True)
+    solution = course / f"{CHAPTER}.ipynb"
+    solution.write_text("the instructor's solution")
+    secret = tmp_path / "someone_elses_secret.txt"
+    secret.write_text("0123456789abcdef" * 8)
+    subs = tmp_path / "subs"
+    (subs / "notebook" / CHAPTER).mkdir(parents=True)
+    (subs / "notebook" / CHAPTER / f"{CHAPTER}.ipynb").symlink_to(solution)
+    (subs / "chapter").mkdir()
+    (subs / "chapter" / CHAPTER).symlink_to(course, target_is_directory=True)
+    (subs / "student").symlink_to(tmp_path / "course" / "solutions", target_is_directory=True)
+    (subs / "zipped.zip").symlink_to(solution)
+    (subs / "secret" / CHAPTER).mkdir(parents=True)
+    nbformat.write(release, str(subs / "secret" / CHAPTER / f"{CHAPTER}.ipynb"))
+    (subs / "secret" / CHAPTER / "submission_secret.txt").symlink_to(secret)
+    found = intake.discover(subs, [CHAPTER])
+    assert not any(s.data and b"instructor" in s.data for s in found), found
+    by = {s.student: s for s in found if s.student != "secret"}
+    assert set(by) == {"notebook", "chapter", "student", "zipped"}
+    assert all(s.data is None and "symbolic link" in s.problem for s in by.values()), by
+    (kept,) = [s for s in found if s.student == "secret"]
+    assert kept.data is not None and kept.secret is None and "symbolic link" in kept.findings[0]
