@@ -19,7 +19,6 @@ must not appear in it, and the scores must be the gradebook's.
 
 from __future__ import annotations
 
-import html.parser
 import re
 import resource
 import shlex
@@ -33,6 +32,7 @@ import pytest
 
 from rnn_course import samples
 from rnn_course.course import Course
+from tests.notebooks.test_feedback_pages import _text
 
 pytestmark = [pytest.mark.grading, pytest.mark.exchange]   # `make test-kit` runs it, not `make test`
 
@@ -102,14 +102,6 @@ def _children_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
 
-
-def _text(page: str) -> str:
-    """The page's text as a reader sees it (highlighted code is split into spans)."""
-    parts = []
-    parser = html.parser.HTMLParser(convert_charrefs=True)
-    parser.handle_data = parts.append
-    parser.feed(page)
-    return "".join(parts)
 
 
 def _hidden_lines(source: Path, release: Path) -> list[str]:
