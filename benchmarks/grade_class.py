@@ -8,7 +8,8 @@ in the same run times
 2. `nbgrader autograde CHAPTER --create --force`, serial, in one course directory;
 3. `rnn-course grade SUBMISSIONS --force` in another course directory, each kernel in the
    bubblewrap sandbox (when it works here): ``--workers N`` and ``--workers 1`` with the fork
-   server (one template per worker, a fork per submission), ``--workers N`` without it
+   server (one template per worker, a fork per submission), ``--workers N --all-cells`` (also
+   the cells after the last graded one, as nbgrader runs them), ``--workers N`` without it
    (``RNN_COURSE_FORK_SERVER=0``: a sandbox and an interpreter per submission), and each of
    ``--workers N`` and ``--workers 1`` also with ``--threads 2`` (every kernel's TensorFlow on two
    threads, as before the default became one);
@@ -18,7 +19,8 @@ and prints the times, the speed-up over nbgrader, each run's overhead per submis
 bare execution (worker-seconds per submission minus the bare time) and the peak memory of the
 grading process tree (PSS: pages shared by the template and its forks counted once). All
 gradings must agree on every student's score (checked). ``--no-nbgrader`` leaves out step 2;
-``--quick`` keeps only ``--workers N`` with one and two threads in step 3 and leaves out step 4.
+``--quick`` keeps only ``--workers N`` with and without ``--all-cells`` in step 3 and leaves out
+step 4. The bare execution runs every cell (as nbgrader does).
 
     .venv/bin/python benchmarks/grade_class.py [--students 40] [--workers 2] [--chapter 01_rnn_forward] [--no-nbgrader] [--quick]
 """
@@ -80,7 +82,7 @@ def main() -> int:
     parser.add_argument("--bare-runs", type=int, default=3)
     parser.add_argument("--no-nbgrader", action="store_true", help="skip the serial nbgrader run")
     parser.add_argument("--quick", action="store_true",
-                        help="only nbgrader and --workers N (threads 1 and 2): skip --workers 1, no fork server, guard only")
+                        help="only nbgrader and --workers N (with and without --all-cells): skip --threads 2, --workers 1, no fork server, guard only")
     args = parser.parse_args()
     chapter = args.chapter
 
@@ -135,9 +137,10 @@ def main() -> int:
         sandbox = isolation.probe()
         runs = {}
         plan = [(f"rnn-course grade --workers {args.workers}", ours, args.workers, (), {}),
-                (f"  --workers {args.workers} --threads 2", ours, args.workers, ("--threads", "2"), {})]
+                (f"  --workers {args.workers} --all-cells", ours, args.workers, ("--all-cells",), {})]
         if not args.quick:
-            plan += [("rnn-course grade --workers 1", ours, 1, (), {}),
+            plan += [(f"  --workers {args.workers} --threads 2", ours, args.workers, ("--threads", "2"), {}),
+                     ("rnn-course grade --workers 1", ours, 1, (), {}),
                      ("  --workers 1 --threads 2", ours, 1, ("--threads", "2"), {}),
                      (f"  --workers {args.workers}, no fork server", ours, args.workers, (),
                       {"RNN_COURSE_FORK_SERVER": "0"}),

@@ -26,7 +26,7 @@ import time
 import traceback
 from pathlib import Path
 
-from rnn_course.grading import intake, record, results
+from rnn_course.grading import intake, record, results, trailing
 from rnn_course.grading.execute import Limits, execute, thread_environment
 from rnn_course.grading.merge import Template, merge
 
@@ -45,12 +45,15 @@ def allowed_roots() -> list[Path]:
 def grade_job(job: dict) -> dict:
     """Execute one merged notebook (runs on a worker; plain data in, plain data out)."""
     try:
+        notebook, rest = (job["notebook"], []) if job.get("all_cells") else trailing.split(job["notebook"])
         execution = execute(
-            job["notebook"], workdir=Path(job["workdir"]), deny_roots=job["deny_roots"],
+            notebook, workdir=Path(job["workdir"]), deny_roots=job["deny_roots"],
             allow_roots=job["allow_roots"], limits=Limits(**job["limits"]),
             submission_bytes=job.get("submission_bytes"), imports=job.get("imports", ""),
-        )
-        return execution.to_json()
+        ).to_json()
+        if rest:
+            execution["notebook"], execution["sandbox"]["not_run"] = trailing.rejoin(execution["notebook"], rest)
+        return execution
     except Exception as exc:  # a bug of ours must not stop the batch
         return {"notebook": None, "verdicts": {}, "status": "grader-error", "seconds": 0.0,
                 "events": [f"{exc.__class__.__name__}: {exc}", traceback.format_exc()[-2000:]],
@@ -177,7 +180,7 @@ def _run(jobs: list, workers: int, engine: str, scheduler: str | None):
 def grade_class(course_root: Path, submissions: Path, *, workers: int | None = None,
                 chapter: str | None = None, engine: str = "local", scheduler: str | None = None,
                 limits: Limits | None = None, force: bool = False, progress: bool = True,
-                workdir: Path | None = None) -> Report:
+                workdir: Path | None = None, all_cells: bool = False) -> Report:
     """Grade every submission under ``submissions`` into the course at ``course_root``.
 
     Whatever a submission holds, it ends as one row of the report (a status and findings) and
@@ -194,6 +197,8 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
         force: execute even when a verified stored result could be reused.
         progress: print a progress line per submission.
         workdir: where the scratch folder goes (default: the system's temporary folder).
+        all_cells: execute the cells after the last graded cell too (default: they are left out,
+            marked as not run; see :mod:`trailing`). The score is the same either way.
 
     Returns:
         Report.
@@ -222,9 +227,10 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
         subs = intake.one_per_chapter(_assign_chapters(found, templates, chapter, rows))
         _ensure_in_gradebook(course, sorted({s.chapter for s in subs}))
         limits_json = dataclasses.asdict(limits)
-        fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION
+        fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION + ("all" if all_cells else "")
         sandbox_paths = {"workdir": str(base), "deny_roots": _deny_roots(course, base),
-                         "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json}
+                         "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json,
+                         "all_cells": all_cells}
         pending: dict = {}   # (student, chapter) -> _Pending
         jobs = []
         for sub in subs:
