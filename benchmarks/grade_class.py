@@ -8,8 +8,8 @@ in the same run times
 2. `nbgrader autograde CHAPTER --create --force`, serial, in one course directory;
 3. `rnn-course grade SUBMISSIONS --force` in another course directory, each kernel in the
    bubblewrap sandbox (when it works here): ``--workers N`` and ``--workers 1`` with the fork
-   server (one template per worker, a fork per submission), ``--workers N --all-cells`` (also
-   the cells after the last graded one, as nbgrader runs them), ``--workers N`` without it
+   server (one template per worker, a fork per submission), ``--workers N --scores-only`` (each
+   notebook only up to its last test cell; the same scores), ``--workers N`` without it
    (``RNN_COURSE_FORK_SERVER=0``: a sandbox and an interpreter per submission), and each of
    ``--workers N`` and ``--workers 1`` also with ``--threads 2`` (every kernel's TensorFlow on two
    threads, as before the default became one);
@@ -19,7 +19,7 @@ and prints the times, the speed-up over nbgrader, each run's overhead per submis
 bare execution (worker-seconds per submission minus the bare time) and the peak memory of the
 grading process tree (PSS: pages shared by the template and its forks counted once). All
 gradings must agree on every student's score (checked). ``--no-nbgrader`` leaves out step 2;
-``--quick`` keeps only ``--workers N`` with and without ``--all-cells`` in step 3 and leaves out
+``--quick`` keeps only ``--workers N`` with and without ``--scores-only`` in step 3 and leaves out
 step 4. The bare execution runs every cell (as nbgrader does).
 
     .venv/bin/python benchmarks/grade_class.py [--students 40] [--workers 2] [--chapter 01_rnn_forward] [--no-nbgrader] [--quick]
@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--bare-runs", type=int, default=3)
     parser.add_argument("--no-nbgrader", action="store_true", help="skip the serial nbgrader run")
     parser.add_argument("--quick", action="store_true",
-                        help="only nbgrader and --workers N (with and without --all-cells): skip --threads 2, --workers 1, no fork server, guard only")
+                        help="only nbgrader and --workers N (with and without --scores-only): skip --threads 2, --workers 1, no fork server, guard only")
     args = parser.parse_args()
     chapter = args.chapter
 
@@ -137,7 +137,7 @@ def main() -> int:
         sandbox = isolation.probe()
         runs = {}
         plan = [(f"rnn-course grade --workers {args.workers}", ours, args.workers, (), {}),
-                (f"  --workers {args.workers} --all-cells", ours, args.workers, ("--all-cells",), {})]
+                (f"  --workers {args.workers} --scores-only", ours, args.workers, ("--scores-only",), {})]
         if not args.quick:
             plan += [(f"  --workers {args.workers} --threads 2", ours, args.workers, ("--threads", "2"), {}),
                      ("rnn-course grade --workers 1", ours, 1, (), {}),

@@ -53,7 +53,7 @@ def cmd_grade(args) -> int:
     report = grade_class(
         _course(args).root, Path(args.submissions), workers=args.workers, chapter=args.chapter,
         engine=args.engine, scheduler=args.scheduler, limits=limits, force=args.force,
-        progress=not args.quiet, all_cells=args.all_cells,
+        progress=not args.quiet, scores_only=args.scores_only,
     )
     print(report.format())
     bad = [r for r in report.results if r["status"] == "grader-error"]
@@ -152,9 +152,9 @@ def parser() -> argparse.ArgumentParser:
                    help="CPU threads of each kernel's TensorFlow/PyTorch (default 1: one kernel per core "
                         "with --workers' default, and the same arithmetic on any machine)")
     g.add_argument("--force", action="store_true", help="execute again even unchanged submissions")
-    g.add_argument("--all-cells", action="store_true",
-                   help="also execute the cells after the last graded cell, as nbgrader does (by default they "
-                        "are marked as not run: they cannot change the score)")
+    g.add_argument("--scores-only", action="store_true",
+                   help="execute each notebook only up to its last test cell: the same scores, faster; the cells "
+                        "after it (demonstrations a written answer may refer to) are marked as not run")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_grade)
 

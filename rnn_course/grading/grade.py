@@ -45,7 +45,7 @@ def allowed_roots() -> list[Path]:
 def grade_job(job: dict) -> dict:
     """Execute one merged notebook (runs on a worker; plain data in, plain data out)."""
     try:
-        notebook, rest = (job["notebook"], []) if job.get("all_cells") else trailing.split(job["notebook"])
+        notebook, rest = trailing.split(job["notebook"]) if job.get("scores_only") else (job["notebook"], [])
         execution = execute(
             notebook, workdir=Path(job["workdir"]), deny_roots=job["deny_roots"],
             allow_roots=job["allow_roots"], limits=Limits(**job["limits"]),
@@ -180,7 +180,7 @@ def _run(jobs: list, workers: int, engine: str, scheduler: str | None):
 def grade_class(course_root: Path, submissions: Path, *, workers: int | None = None,
                 chapter: str | None = None, engine: str = "local", scheduler: str | None = None,
                 limits: Limits | None = None, force: bool = False, progress: bool = True,
-                workdir: Path | None = None, all_cells: bool = False) -> Report:
+                workdir: Path | None = None, scores_only: bool = False) -> Report:
     """Grade every submission under ``submissions`` into the course at ``course_root``.
 
     Whatever a submission holds, it ends as one row of the report (a status and findings) and
@@ -197,8 +197,8 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
         force: execute even when a verified stored result could be reused.
         progress: print a progress line per submission.
         workdir: where the scratch folder goes (default: the system's temporary folder).
-        all_cells: execute the cells after the last graded cell too (default: they are left out,
-            marked as not run; see :mod:`trailing`). The score is the same either way.
+        scores_only: execute each notebook only up to its last graded code cell; the cells
+            after it are kept, marked as not run (see :mod:`trailing`). The score is the same.
 
     Returns:
         Report.
@@ -227,10 +227,10 @@ def grade_class(course_root: Path, submissions: Path, *, workers: int | None = N
         subs = intake.one_per_chapter(_assign_chapters(found, templates, chapter, rows))
         _ensure_in_gradebook(course, sorted({s.chapter for s in subs}))
         limits_json = dataclasses.asdict(limits)
-        fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION + ("all" if all_cells else "")
+        fingerprint_extra = json.dumps(limits_json, sort_keys=True) + GRADER_VERSION + (" scores-only" if scores_only else "")
         sandbox_paths = {"workdir": str(base), "deny_roots": _deny_roots(course, base),
                          "allow_roots": [str(p) for p in allowed_roots()], "limits": limits_json,
-                         "all_cells": all_cells}
+                         "scores_only": scores_only}
         pending: dict = {}   # (student, chapter) -> _Pending
         jobs = []
         for sub in subs:

@@ -6,16 +6,17 @@ on them: test cells are the only autograded cells, and a cell cannot change the 
 test that ran before it. In chapter 01 they are most of the notebook's own work (training a
 ``SimpleRNN``: 2.1 of the 2.5 CPU seconds its cells take in fast mode).
 
-``rnn-course grade`` therefore executes a notebook only up to its last *graded* code cell (a
-test cell, or a code cell the instructor grades by hand or a student answers, whose outputs a
-grader may read) and puts the remaining cells back afterwards, each code cell with
-:data:`NOT_RUN` as its only output and no execution count. ``--all-cells`` executes everything,
-as nbgrader does; the score is the same either way.
+``rnn-course grade --scores-only`` executes a notebook only up to its last graded *code* cell
+(a test cell, or a code cell a student answers or the instructor grades by hand) and puts the
+remaining cells back afterwards, each code cell with :data:`NOT_RUN` as its only output and no
+execution count. The scores are the same as a full run's. It is not the default: every chapter
+ends with a written question about those demonstrations ("what does the heatmap above show"),
+and whoever grades it by hand, like the student reading the feedback, wants to see them.
 """
 
 from __future__ import annotations
 
-NOT_RUN = ("[rnn-course: not run while grading: no graded cell follows this one, so it cannot "
+NOT_RUN = ("[rnn-course: not run while grading (--scores-only): no test follows this cell, so it cannot "
            "change the score. Run the notebook yourself to see its output.]\n")
 
 

@@ -23,9 +23,8 @@ MARK = "rnn-escape-7f3a"
 # of the class where bubblewrap cannot run, and the test says so.
 NEEDS_SANDBOX = {"os-proc-root", "os-dir-fd", "os-find-classmates", "os-walk-disk", "os-grader-secrets",
                  "os-fork-exec", "os-fifo-mknod", "os-config-append", "os-rewrite-cache", "os-poison-pipes",
-                 "os-inode-bomb-graded", "os-disk-fill"}
+                 "os-inode-bomb", "os-disk-fill"}
 SECRET_ENV = "RNN_COURSE_TEST_SECRET"
-INODE_BOMB = "i = 0\nwhile True:\n    open(f'f{i}', 'w').close()\n    i += 1\n"
 
 # Exec the answer cells of any notebook text found (a classmate's, or the solutions).
 STEAL = r'''
@@ -209,14 +208,9 @@ def attacks(course_root: str) -> list[Attack]:
                status=("unreadable",), findings=("unreadable",)),
         Attack("os-zip-copies", "eight copies of the notebook in one hand-in",
                lambda h: _zip_copies(h["complete"]), "complete", findings=("extra-notebooks",)),
-        # After the last test no score can change, so grading does not run it (rnn_course.grading.trailing);
-        # before it, the limit on files stops it and the tests after it are lost.
-        Attack("os-inode-bomb", "empty files created without end after the last test (not run while grading)",
-               lambda h: _bytes(_with_cell(h["complete"], INODE_BOMB, after="test_rnn_output")), "complete",
-               status=("ok",)),
-        Attack("os-inode-bomb-graded", "empty files created without end before the last test",
-               lambda h: _bytes(_with_cell(h["complete"], INODE_BOMB, after="rnn_output")), "complete",
-               status=("files",), at_most=True),
+        Attack("os-inode-bomb", "empty files created without end after the last test",
+               lambda h: _bytes(_with_cell(h["complete"], "i = 0\nwhile True:\n    open(f'f{i}', 'w').close()\n    i += 1\n",
+                                           after="test_rnn_output")), "complete", status=("files",)),
         Attack("os-disk-fill", "the scratch folder, /tmp and /dev/shm filled until the disk is full",
                lambda h: _bytes(_with_cell(h["complete"],
                    "import os\nblock = b'x' * 2**20\n"

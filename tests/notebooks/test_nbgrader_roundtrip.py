@@ -224,22 +224,6 @@ def test_regrading_gives_the_same_grade(graded, regraded, chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_cells_after_the_last_graded_one_are_marked_not_run(graded, regraded, chapter):
-    """`rnn-course grade` leaves out the cells no score depends on (nbgrader ran them: the grade
-    above is the same) and says so in each of them."""
-    from rnn_course.grading import trailing
-
-    ours = graded["_ours"]
-    notebook = nbformat.read(str(ours.root / "autograded" / "partial" / chapter / f"{chapter}.ipynb"), as_version=4)
-    _, rest = trailing.split(nbformat.read(str(ours.source(chapter)), as_version=4))
-    tail = notebook.cells[len(notebook.cells) - len(rest):] if rest else []
-    assert [c.source for c in tail] == [c.source for c in rest]
-    for cell in tail:
-        if cell.cell_type == "code":
-            assert [o.get("text") for o in cell.outputs] == [trailing.NOT_RUN], cell.source[:80]
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_exercise_has_a_mutant_and_a_partial_sample(course, repo, chapter):
     """Each graded exercise of the chapter is broken by at least one mutant."""
     solution = nbformat.read(str(course.source(chapter)), as_version=4)
