@@ -16,12 +16,14 @@ and whoever grades it by hand, like the student reading the feedback, wants to s
 
 from __future__ import annotations
 
+from rnn_course.samples import nbgrader_meta
+
 NOT_RUN = ("[rnn-course: not run while grading (--scores-only): no test follows this cell, so it cannot "
            "change the score. Run the notebook yourself to see its output.]\n")
 
 
 def _graded(cell: dict) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = nbgrader_meta(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade") or meta.get("solution"))
 
 

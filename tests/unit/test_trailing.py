@@ -6,11 +6,8 @@ import nbformat
 import pytest
 
 from rnn_course.grading import trailing
+from rnn_course.samples import nbgrader_meta as _meta
 from tests.conftest import CHAPTERS, REPO
-
-
-def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
